@@ -1,0 +1,71 @@
+// Identity encoder E_id: a torchvision-layout ResNet with last stride 1 and two heads on its last feature map
+// (reference/gcl_official_code.md §2.1, the JVTC-compatible `ft_net`):
+//   - the generative part code: AdaptiveAvgPool2d((num_parts, 1)) flattened channel-major (index = c*parts+p),
+//     2048x4 -> 8192 for ResNet-50, the appearance code that drives the decoder's AdaIN MLPs;
+//   - the ReID embedding: global average pool -> Linear(C_last, 512, bias) -> BatchNorm1d(512); the test
+//     feature is its L2-normalised output.
+// Submodule names are torchvision's (`conv1`, `bn1`, `layer1`..`layer4`) plus JVTC's `feat`, `feat_bn`, so
+// ImageNet and stage-1 checkpoints load by name (see models/identity_encoder_io.h).
+//
+//   gcl::models::IdentityEncoder net(gcl::models::IdentityEncoderOptions{});
+//   net->eval();
+//   torch::Tensor f = net->forward(images);   // B x 512, unit L2 norm
+//
+// `width` scales every ResNet channel count (a CPU quick preset uses 0.25); width 1 is the reference network.
+#ifndef GCL_MODELS_IDENTITY_ENCODER_H_
+#define GCL_MODELS_IDENTITY_ENCODER_H_
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+namespace gcl::models {
+
+struct IdentityEncoderOptions {
+  int depth = 50;              // ResNet depth: 18, 34 (basic blocks), 50, 101 (bottlenecks)
+  double width = 1.0;          // multiplier on every ResNet channel count; 64*width must be a whole number
+  bool last_stride_one = true; // reference §2.1: layer4 keeps stride 1 (16x8 map at 256x128)
+  int num_parts = 4;           // horizontal stripes of the part code (reference: 4)
+  int embedding_dim = 512;     // width of the Linear+BN1d ReID head (reference: 512)
+};
+
+// Throws std::runtime_error naming the field when an option is out of range.
+void ValidateIdentityEncoderOptions(const IdentityEncoderOptions& o);
+
+struct IdentityOutput {
+  torch::Tensor part_code;  // B x (C_last*num_parts), channel-major (index = c*num_parts + stripe)
+  torch::Tensor embedding;  // B x embedding_dim BatchNorm1d output, NOT normalised (reference mode 'fix')
+};
+
+class IdentityEncoderImpl : public torch::nn::Module {
+ public:
+  explicit IdentityEncoderImpl(IdentityEncoderOptions o = {});
+
+  // Reference mode 'fix': part code and un-normalised BN-neck embedding.
+  IdentityOutput forward_parts(const torch::Tensor& x);
+  // Reference mode 'display': the part code only (skips the ReID head).
+  torch::Tensor part_code(const torch::Tensor& x);
+  // The test feature: L2-normalised embedding (reference mode None in eval).
+  torch::Tensor forward(const torch::Tensor& x);
+  // The last backbone feature map, B x C_last x H/16 x W/16 (last stride 1) or H/32 x W/32.
+  torch::Tensor backbone(const torch::Tensor& x);
+
+  int64_t part_code_dim() const { return last_channels_ * options_.num_parts; }
+  int64_t last_channels() const { return last_channels_; }
+  const IdentityEncoderOptions& options() const { return options_; }
+
+ private:
+  IdentityEncoderOptions options_;
+  int64_t last_channels_ = 0;
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+  torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+  torch::nn::Linear feat{nullptr};
+  torch::nn::BatchNorm1d feat_bn{nullptr};
+};
+TORCH_MODULE(IdentityEncoder);
+
+}  // namespace gcl::models
+
+#endif  // GCL_MODELS_IDENTITY_ENCODER_H_
