@@ -427,6 +427,12 @@ PosedMesh BodyModel::Skin(const std::vector<std::array<float, 3>>& points,
   return mesh;
 }
 
+std::vector<std::array<float, 3>> BodyModel::ShapedVertices(const BodyShape& shape) const {
+  auto p = ShapePoints(shape);
+  p.resize(num_vertices_);
+  return p;
+}
+
 PosedMesh BodyModel::Pose(const BodyShape& shape, const BodyPose& pose) const {
   const auto points = ShapePoints(shape);
   return Skin(points, PoseRotations(points, pose));

@@ -111,8 +111,14 @@ class BodyModel {
   const std::vector<std::string>& bone_names() const { return bone_names_; }
   // Index into bone_names(), or -1.
   int BoneIndex(const std::string& name) const;
-  // The unshaped base mesh as stored in the asset (metres, before the ground is re-levelled), for tests.
-  const std::vector<std::array<float, 3>>& base_points() const { return points_; }
+  // Linear-blend-skinning influences per vertex: up to 4 bones (indices into bone_names()) and their weights,
+  // which sum to 1 (unused slots have weight 0).
+  const std::vector<std::array<uint8_t, 4>>& skin_bones() const { return skin_bones_; }
+  const std::vector<std::array<float, 4>>& skin_weights() const { return skin_weights_; }
+  // The shaped mesh vertices before skinning and before the feet are put on y = 0 (the asset's frame: the
+  // ground cube of the average body at y = 0, pelvis joint at x = z = 0). Affine in each macro slider within
+  // its half range, which the tests use.
+  std::vector<std::array<float, 3>> ShapedVertices(const BodyShape& shape) const;
 
  private:
   struct TargetEntry {
