@@ -1,0 +1,830 @@
+#include "models/state_dict.h"
+
+#include <caffe2/serialize/inline_container.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <unordered_map>
+
+namespace gcl::models {
+namespace {
+
+[[noreturn]] void Fail(const std::string& path, const std::string& what) {
+  throw std::runtime_error(path + ": " + what);
+}
+
+std::string ReadPrefix(const std::string& path, size_t n) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Fail(path, "cannot open file");
+  std::string s(n, '\0');
+  in.read(s.data(), static_cast<std::streamsize>(n));
+  s.resize(static_cast<size_t>(in.gcount()));
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A Python value as far as checkpoints need them.
+struct PyValue;
+using PyRef = std::shared_ptr<PyValue>;
+
+struct PyValue {
+  enum class Kind { kNone, kBool, kInt, kFloat, kString, kBytes, kTuple, kList, kDict, kGlobal, kStorage, kTensor,
+                    kObject };
+  Kind kind = Kind::kNone;
+  bool b = false;
+  int64_t i = 0;
+  double f = 0;
+  std::string s;                              // string, bytes, or "module.name" of a global
+  std::vector<PyRef> items;                   // tuple, list
+  std::vector<std::pair<PyRef, PyRef>> dict;  // dict / OrderedDict in insertion order
+  torch::Tensor tensor;                       // storage (1-D) or tensor
+};
+
+PyRef Make(PyValue::Kind k) {
+  auto v = std::make_shared<PyValue>();
+  v->kind = k;
+  return v;
+}
+
+const char* KindName(PyValue::Kind k) {
+  switch (k) {
+    case PyValue::Kind::kNone: return "None";
+    case PyValue::Kind::kBool: return "bool";
+    case PyValue::Kind::kInt: return "int";
+    case PyValue::Kind::kFloat: return "float";
+    case PyValue::Kind::kString: return "str";
+    case PyValue::Kind::kBytes: return "bytes";
+    case PyValue::Kind::kTuple: return "tuple";
+    case PyValue::Kind::kList: return "list";
+    case PyValue::Kind::kDict: return "dict";
+    case PyValue::Kind::kGlobal: return "global";
+    case PyValue::Kind::kStorage: return "storage";
+    case PyValue::Kind::kTensor: return "tensor";
+    case PyValue::Kind::kObject: return "object";
+  }
+  return "?";
+}
+
+torch::Dtype StorageDtype(const std::string& global, const std::string& path) {
+  static const std::map<std::string, torch::Dtype> kTypes = {
+      {"torch.FloatStorage", torch::kFloat32}, {"torch.DoubleStorage", torch::kFloat64},
+      {"torch.HalfStorage", torch::kFloat16},  {"torch.BFloat16Storage", torch::kBFloat16},
+      {"torch.LongStorage", torch::kInt64},    {"torch.IntStorage", torch::kInt32},
+      {"torch.ShortStorage", torch::kInt16},   {"torch.CharStorage", torch::kInt8},
+      {"torch.ByteStorage", torch::kUInt8},    {"torch.BoolStorage", torch::kBool}};
+  const auto it = kTypes.find(global);
+  if (it == kTypes.end()) Fail(path, "unsupported storage type " + global);
+  return it->second;
+}
+
+// Reads the data.pkl of a torch.save zip archive. Protocols 2 to 5; opcodes that state dicts and typical
+// training checkpoints use.
+class Unpickler {
+ public:
+  Unpickler(const std::string& path, const std::string& bytes, caffe2::serialize::PyTorchStreamReader* zip)
+      : path_(path), data_(bytes), zip_(zip) {}
+
+  PyRef Load() {
+    while (true) {
+      const uint8_t op = U8();
+      switch (op) {
+        case 0x80: U8(); break;       // PROTO
+        case 0x95: Bytes(8); break;   // FRAME: length of the next frame, only a read-ahead hint
+        case '.': {                   // STOP
+          if (stack_.size() != 1) Bad("STOP with " + std::to_string(stack_.size()) + " values on the stack");
+          return stack_.back();
+        }
+        case '(': marks_.push_back(stack_.size()); break;  // MARK
+        case '}': stack_.push_back(Make(PyValue::Kind::kDict)); break;
+        case ']': stack_.push_back(Make(PyValue::Kind::kList)); break;
+        case ')': stack_.push_back(Make(PyValue::Kind::kTuple)); break;
+        case 'N': stack_.push_back(Make(PyValue::Kind::kNone)); break;
+        case 0x88: case 0x89: {
+          auto v = Make(PyValue::Kind::kBool);
+          v->b = op == 0x88;
+          stack_.push_back(v);
+          break;
+        }
+        case 'J': PushInt(static_cast<int32_t>(LittleEndian(4))); break;
+        case 'K': PushInt(U8()); break;
+        case 'M': PushInt(static_cast<int64_t>(LittleEndian(2))); break;
+        case 0x8a: PushLong(U8()); break;
+        case 0x8b: PushLong(LittleEndian(4)); break;
+        case 'G': {
+          const std::string raw = Bytes(8);
+          uint64_t bits = 0;
+          for (int k = 0; k < 8; ++k) bits = (bits << 8) | static_cast<uint8_t>(raw[k]);  // big-endian
+          auto v = Make(PyValue::Kind::kFloat);
+          std::memcpy(&v->f, &bits, 8);
+          stack_.push_back(v);
+          break;
+        }
+        case 'X': PushString(PyValue::Kind::kString, LittleEndian(4)); break;
+        case 0x8c: PushString(PyValue::Kind::kString, U8()); break;
+        case 0x8d: PushString(PyValue::Kind::kString, LittleEndian(8)); break;
+        case 'T': PushString(PyValue::Kind::kString, LittleEndian(4)); break;
+        case 'U': PushString(PyValue::Kind::kString, U8()); break;
+        case 'B': PushString(PyValue::Kind::kBytes, LittleEndian(4)); break;
+        case 'C': PushString(PyValue::Kind::kBytes, U8()); break;
+        case 0x8e: PushString(PyValue::Kind::kBytes, LittleEndian(8)); break;
+        case 'c': {  // GLOBAL
+          const std::string module = Line();
+          PushGlobal(module + "." + Line());
+          break;
+        }
+        case 0x93: {  // STACK_GLOBAL
+          const PyRef name = Pop(), module = Pop();
+          if (name->kind != PyValue::Kind::kString || module->kind != PyValue::Kind::kString) {
+            Bad("STACK_GLOBAL needs two strings");
+          }
+          PushGlobal(module->s + "." + name->s);
+          break;
+        }
+        case 'q': memo_[U8()] = Top(); break;
+        case 'r': memo_[LittleEndian(4)] = Top(); break;
+        case 0x94: memo_[memo_.size()] = Top(); break;  // MEMOIZE
+        case 'p': memo_[std::stoull(Line())] = Top(); break;
+        case 'h': stack_.push_back(Memo(U8())); break;
+        case 'j': stack_.push_back(Memo(LittleEndian(4))); break;
+        case 'g': stack_.push_back(Memo(std::stoull(Line()))); break;
+        case 't': {
+          auto v = Make(PyValue::Kind::kTuple);
+          v->items = PopMark();
+          stack_.push_back(v);
+          break;
+        }
+        case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+          auto v = Make(PyValue::Kind::kTuple);
+          v->items.resize(op - 0x84);
+          for (size_t k = v->items.size(); k-- > 0;) v->items[k] = Pop();
+          stack_.push_back(v);
+          break;
+        }
+        case 'l': {
+          auto v = Make(PyValue::Kind::kList);
+          v->items = PopMark();
+          stack_.push_back(v);
+          break;
+        }
+        case 'a': {
+          const PyRef x = Pop();
+          Expect(Top(), PyValue::Kind::kList, "APPEND")->items.push_back(x);
+          break;
+        }
+        case 'e': {
+          std::vector<PyRef> xs = PopMark();
+          auto& items = Expect(Top(), PyValue::Kind::kList, "APPENDS")->items;
+          items.insert(items.end(), xs.begin(), xs.end());
+          break;
+        }
+        case 'd': {
+          auto v = Make(PyValue::Kind::kDict);
+          SetItems(v, PopMark());
+          stack_.push_back(v);
+          break;
+        }
+        case 's': {
+          const PyRef value = Pop(), key = Pop();
+          SetItems(Top(), {key, value});
+          break;
+        }
+        case 'u': {
+          std::vector<PyRef> kv = PopMark();
+          SetItems(Top(), kv);
+          break;
+        }
+        case 'R': {  // REDUCE
+          const PyRef args = Pop(), callable = Pop();
+          stack_.push_back(Reduce(callable, args));
+          break;
+        }
+        case 0x81: {  // NEWOBJ: cls.__new__(cls, *args)
+          const PyRef args = Pop(), cls = Pop();
+          stack_.push_back(Reduce(cls, args));
+          break;
+        }
+        case 'b': {  // BUILD: object state (e.g. an OrderedDict's _metadata attribute); kept only for objects
+          const PyRef state = Pop();
+          if (Top()->kind == PyValue::Kind::kObject) Top()->items.push_back(state);
+          break;
+        }
+        case 'Q': {  // BINPERSID
+          stack_.push_back(PersistentLoad(Pop()));
+          break;
+        }
+        case '0': Pop(); break;
+        case '1': PopMark(); break;
+        case '2': stack_.push_back(Top()); break;
+        default: {
+          char hex[8];
+          std::snprintf(hex, sizeof(hex), "0x%02x", op);
+          Bad(std::string("unsupported pickle opcode ") + hex);
+        }
+      }
+    }
+  }
+
+ private:
+  [[noreturn]] void Bad(const std::string& what) const {
+    Fail(path_, "data.pkl at byte " + std::to_string(pos_) + ": " + what);
+  }
+  uint8_t U8() {
+    if (pos_ >= data_.size()) Bad("unexpected end of pickle");
+    return static_cast<uint8_t>(data_[pos_++]);
+  }
+  std::string Bytes(uint64_t n) {
+    if (n > data_.size() - pos_) Bad("unexpected end of pickle");
+    std::string s = data_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  uint64_t LittleEndian(int n) {
+    uint64_t v = 0;
+    for (int k = 0; k < n; ++k) v |= static_cast<uint64_t>(U8()) << (8 * k);
+    return v;
+  }
+  std::string Line() {
+    const size_t end = data_.find('\n', pos_);
+    if (end == std::string::npos) Bad("unterminated text argument");
+    std::string s = data_.substr(pos_, end - pos_);
+    pos_ = end + 1;
+    return s;
+  }
+  void PushInt(int64_t x) {
+    auto v = Make(PyValue::Kind::kInt);
+    v->i = x;
+    stack_.push_back(v);
+  }
+  void PushLong(uint64_t n) {
+    if (n > 8) Bad("integer wider than 64 bits");
+    const std::string raw = Bytes(n);
+    uint64_t x = 0;
+    for (uint64_t k = 0; k < n; ++k) x |= static_cast<uint64_t>(static_cast<uint8_t>(raw[k])) << (8 * k);
+    if (n > 0 && n < 8 && (static_cast<uint8_t>(raw[n - 1]) & 0x80)) x |= ~uint64_t{0} << (8 * n);  // sign
+    PushInt(static_cast<int64_t>(x));
+  }
+  void PushString(PyValue::Kind k, uint64_t n) {
+    auto v = Make(k);
+    v->s = Bytes(n);
+    stack_.push_back(v);
+  }
+  void PushGlobal(const std::string& name) {
+    auto v = Make(PyValue::Kind::kGlobal);
+    v->s = name;
+    stack_.push_back(v);
+  }
+  PyRef Pop() {
+    if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) Bad("stack underflow");
+    PyRef v = stack_.back();
+    stack_.pop_back();
+    return v;
+  }
+  PyRef Top() {
+    if (stack_.empty()) Bad("stack underflow");
+    return stack_.back();
+  }
+  std::vector<PyRef> PopMark() {
+    if (marks_.empty()) Bad("no MARK on the stack");
+    const size_t at = marks_.back();
+    marks_.pop_back();
+    std::vector<PyRef> xs(stack_.begin() + static_cast<std::ptrdiff_t>(at), stack_.end());
+    stack_.resize(at);
+    return xs;
+  }
+  PyRef Memo(uint64_t key) {
+    const auto it = memo_.find(key);
+    if (it == memo_.end()) Bad("memo key " + std::to_string(key) + " was never stored");
+    return it->second;
+  }
+  PyRef Expect(const PyRef& v, PyValue::Kind k, const char* op) {
+    if (v->kind != k) Bad(std::string(op) + " on a " + KindName(v->kind));
+    return v;
+  }
+  void SetItems(const PyRef& target, const std::vector<PyRef>& kv) {
+    Expect(target, PyValue::Kind::kDict, "SETITEM(S)");
+    if (kv.size() % 2 != 0) Bad("odd number of dict items");
+    for (size_t k = 0; k < kv.size(); k += 2) {
+      bool replaced = false;
+      if (kv[k]->kind == PyValue::Kind::kString) {
+        for (auto& entry : target->dict) {
+          if (entry.first->kind == PyValue::Kind::kString && entry.first->s == kv[k]->s) {
+            entry.second = kv[k + 1];
+            replaced = true;
+          }
+        }
+      }
+      if (!replaced) target->dict.emplace_back(kv[k], kv[k + 1]);
+    }
+  }
+  int64_t IntArg(const PyRef& args, size_t k, const char* what) {
+    if (args->items.size() <= k || args->items[k]->kind != PyValue::Kind::kInt) Bad(std::string(what) + " must be an int");
+    return args->items[k]->i;
+  }
+  std::vector<int64_t> IntTuple(const PyRef& args, size_t k, const char* what) {
+    if (args->items.size() <= k || args->items[k]->kind != PyValue::Kind::kTuple) Bad(std::string(what) + " must be a tuple");
+    std::vector<int64_t> out;
+    for (const auto& x : args->items[k]->items) {
+      if (x->kind != PyValue::Kind::kInt) Bad(std::string(what) + " must hold ints");
+      out.push_back(x->i);
+    }
+    return out;
+  }
+  PyRef Reduce(const PyRef& callable, const PyRef& args) {
+    if (callable->kind != PyValue::Kind::kGlobal || args->kind != PyValue::Kind::kTuple) {
+      auto v = Make(PyValue::Kind::kObject);
+      v->s = callable->kind == PyValue::Kind::kGlobal ? callable->s : "?";
+      return v;
+    }
+    const std::string& name = callable->s;
+    if (name == "collections.OrderedDict") {
+      if (!args->items.empty()) Bad("OrderedDict with constructor arguments");
+      return Make(PyValue::Kind::kDict);
+    }
+    if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
+      if (args->items.empty() || args->items[0]->kind != PyValue::Kind::kStorage) Bad(name + " without a storage");
+      const torch::Tensor& storage = args->items[0]->tensor;
+      const int64_t offset = IntArg(args, 1, "storage offset");
+      const std::vector<int64_t> size = IntTuple(args, 2, "tensor size"), stride = IntTuple(args, 3, "tensor stride");
+      if (size.size() != stride.size()) Bad("tensor size and stride differ in length");
+      int64_t last = offset;  // highest element index the view touches
+      for (size_t d = 0; d < size.size(); ++d) {
+        if (size[d] < 0 || stride[d] < 0) Bad("negative tensor size or stride");
+        if (size[d] == 0) last = -1;
+        if (last >= 0) last += (size[d] - 1) * stride[d];
+      }
+      if (offset < 0 || last >= storage.numel()) {
+        Bad("tensor view " + c10::str(torch::IntArrayRef(size)) + " at offset " + std::to_string(offset) +
+            " runs past its storage of " + std::to_string(storage.numel()) + " elements");
+      }
+      auto v = Make(PyValue::Kind::kTensor);
+      v->tensor = storage.as_strided(size, stride, offset).clone(at::MemoryFormat::Contiguous);
+      return v;
+    }
+    if (name == "torch._utils._rebuild_parameter" || name == "torch._utils._rebuild_parameter_with_state") {
+      if (args->items.empty() || args->items[0]->kind != PyValue::Kind::kTensor) Bad(name + " without a tensor");
+      return args->items[0];
+    }
+    auto v = Make(PyValue::Kind::kObject);  // anything else is opaque to us and skipped
+    v->s = name;
+    return v;
+  }
+  PyRef PersistentLoad(const PyRef& pid) {
+    // ('storage', <storage type global>, key, location, numel), as torch.save writes it.
+    if (pid->kind != PyValue::Kind::kTuple || pid->items.size() < 5 || pid->items[0]->kind != PyValue::Kind::kString ||
+        pid->items[0]->s != "storage" || pid->items[1]->kind != PyValue::Kind::kGlobal ||
+        pid->items[2]->kind != PyValue::Kind::kString || pid->items[4]->kind != PyValue::Kind::kInt) {
+      Bad("persistent id is not a ('storage', type, key, location, numel) tuple");
+    }
+    const std::string key = pid->items[2]->s;
+    auto cached = storages_.find(key);
+    if (cached != storages_.end()) return cached->second;
+    const torch::Dtype dtype = StorageDtype(pid->items[1]->s, path_);
+    const int64_t numel = pid->items[4]->i;
+    const std::string record = "data/" + key;
+    if (!zip_->hasRecord(record)) Bad("storage record " + record + " is missing from the archive");
+    at::DataPtr ptr;
+    size_t bytes = 0;
+    std::tie(ptr, bytes) = zip_->getRecord(record);
+    auto v = Make(PyValue::Kind::kStorage);
+    v->tensor = torch::empty({numel}, torch::TensorOptions().dtype(dtype));
+    const size_t need = static_cast<size_t>(numel) * v->tensor.element_size();
+    if (bytes != need) {
+      Bad("storage record " + record + " holds " + std::to_string(bytes) + " bytes, " + std::to_string(need) +
+          " expected for " + std::to_string(numel) + " elements of " + pid->items[1]->s);
+    }
+    if (need > 0) std::memcpy(v->tensor.data_ptr(), ptr.get(), need);
+    storages_[key] = v;
+    return v;
+  }
+
+  const std::string& path_;
+  const std::string& data_;
+  caffe2::serialize::PyTorchStreamReader* zip_;
+  size_t pos_ = 0;
+  std::vector<PyRef> stack_;
+  std::vector<size_t> marks_;
+  std::unordered_map<uint64_t, PyRef> memo_;
+  std::unordered_map<std::string, PyRef> storages_;
+};
+
+// Tensor entries of a dict; prefers a nested `state_dict` / `model` dict (training checkpoints).
+void CollectTensors(const PyRef& root, const std::string& path, Checkpoint* out) {
+  if (root->kind != PyValue::Kind::kDict) {
+    Fail(path, std::string("top-level object is a ") + KindName(root->kind) + ", expected a dict of tensors");
+  }
+  for (const char* nested : {"state_dict", "model"}) {
+    for (const auto& [key, value] : root->dict) {
+      if (key->kind == PyValue::Kind::kString && key->s == nested && value->kind == PyValue::Kind::kDict) {
+        for (const auto& [k, v] : root->dict) {
+          if (k->kind == PyValue::Kind::kString && k->s != nested) out->skipped_entries.push_back(k->s);
+        }
+        CollectTensors(value, path, out);
+        return;
+      }
+    }
+  }
+  for (const auto& [key, value] : root->dict) {
+    if (key->kind != PyValue::Kind::kString) continue;
+    if (value->kind == PyValue::Kind::kTensor) {
+      out->tensors.emplace_back(key->s, value->tensor);
+    } else {
+      out->skipped_entries.push_back(key->s);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// safetensors: a JSON header of {name: {dtype, shape, data_offsets}} plus optional string metadata.
+struct Json {
+  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = Kind::kNull;
+  bool b = false;
+  double number = 0;
+  std::string s;
+  std::vector<Json> items;
+  std::vector<std::pair<std::string, Json>> members;
+};
+
+class JsonParser {
+ public:
+  JsonParser(const std::string& path, const std::string& text) : path_(path), t_(text) {}
+  Json Parse() {
+    Json v = Value();
+    Space();
+    if (i_ != t_.size()) Bad("trailing characters");
+    return v;
+  }
+
+ private:
+  [[noreturn]] void Bad(const std::string& what) const {
+    Fail(path_, "safetensors header at char " + std::to_string(i_) + ": " + what);
+  }
+  void Space() {
+    while (i_ < t_.size() && std::isspace(static_cast<unsigned char>(t_[i_]))) ++i_;
+  }
+  char Peek() {
+    Space();
+    if (i_ >= t_.size()) Bad("unexpected end");
+    return t_[i_];
+  }
+  void Eat(char c) {
+    if (Peek() != c) Bad(std::string("expected '") + c + "'");
+    ++i_;
+  }
+  std::string String() {
+    Eat('"');
+    std::string s;
+    while (true) {
+      if (i_ >= t_.size()) Bad("unterminated string");
+      const char c = t_[i_++];
+      if (c == '"') return s;
+      if (c != '\\') {
+        s += c;
+        continue;
+      }
+      if (i_ >= t_.size()) Bad("unterminated escape");
+      const char e = t_[i_++];
+      switch (e) {
+        case 'n': s += '\n'; break;
+        case 't': s += '\t'; break;
+        case 'r': s += '\r'; break;
+        case 'b': s += '\b'; break;
+        case 'f': s += '\f'; break;
+        case 'u': {
+          if (i_ + 4 > t_.size()) Bad("short \\u escape");
+          const unsigned code = std::stoul(t_.substr(i_, 4), nullptr, 16);
+          i_ += 4;
+          if (code < 0x80) {
+            s += static_cast<char>(code);
+          } else if (code < 0x800) {
+            s += static_cast<char>(0xC0 | (code >> 6));
+            s += static_cast<char>(0x80 | (code & 0x3F));
+          } else {
+            s += static_cast<char>(0xE0 | (code >> 12));
+            s += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
+            s += static_cast<char>(0x80 | (code & 0x3F));
+          }
+          break;
+        }
+        default: s += e;
+      }
+    }
+  }
+  Json Value() {
+    Json v;
+    const char c = Peek();
+    if (c == '{') {
+      v.kind = Json::Kind::kObject;
+      Eat('{');
+      if (Peek() == '}') {
+        ++i_;
+        return v;
+      }
+      while (true) {
+        std::string key = String();
+        Eat(':');
+        v.members.emplace_back(std::move(key), Value());
+        if (Peek() == ',') {
+          ++i_;
+          continue;
+        }
+        Eat('}');
+        return v;
+      }
+    }
+    if (c == '[') {
+      v.kind = Json::Kind::kArray;
+      Eat('[');
+      if (Peek() == ']') {
+        ++i_;
+        return v;
+      }
+      while (true) {
+        v.items.push_back(Value());
+        if (Peek() == ',') {
+          ++i_;
+          continue;
+        }
+        Eat(']');
+        return v;
+      }
+    }
+    if (c == '"') {
+      v.kind = Json::Kind::kString;
+      v.s = String();
+      return v;
+    }
+    for (const char* word : {"true", "false", "null"}) {
+      if (t_.compare(i_, std::strlen(word), word) == 0) {
+        i_ += std::strlen(word);
+        v.kind = word[0] == 'n' ? Json::Kind::kNull : Json::Kind::kBool;
+        v.b = word[0] == 't';
+        return v;
+      }
+    }
+    size_t used = 0;
+    try {
+      v.number = std::stod(t_.substr(i_, 32), &used);
+    } catch (const std::exception&) {
+      Bad("invalid value");
+    }
+    i_ += used;
+    v.kind = Json::Kind::kNumber;
+    return v;
+  }
+  const std::string& path_;
+  const std::string& t_;
+  size_t i_ = 0;
+};
+
+const std::vector<std::pair<std::string, torch::Dtype>>& SafetensorsDtypes() {
+  static const std::vector<std::pair<std::string, torch::Dtype>> kTypes = {
+      {"F64", torch::kFloat64}, {"F32", torch::kFloat32}, {"F16", torch::kFloat16}, {"BF16", torch::kBFloat16},
+      {"I64", torch::kInt64},   {"I32", torch::kInt32},   {"I16", torch::kInt16},   {"I8", torch::kInt8},
+      {"U8", torch::kUInt8},    {"BOOL", torch::kBool}};
+  return kTypes;
+}
+
+std::string JsonQuote(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+bool IsLittleEndianHost() {
+  const uint16_t one = 1;
+  uint8_t first = 0;
+  std::memcpy(&first, &one, 1);
+  return first == 1;
+}
+
+}  // namespace
+
+Checkpoint ReadTorchZip(const std::string& path) {
+  const std::string magic = ReadPrefix(path, 4);
+  if (magic != std::string("PK\x03\x04", 4)) {
+    if (!magic.empty() && static_cast<uint8_t>(magic[0]) == 0x80) {
+      Fail(path, "legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it with a current "
+                 "PyTorch (torch.save(torch.load(f), g))");
+    }
+    Fail(path, "not a torch.save zip archive");
+  }
+  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> zip;
+  try {
+    zip = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
+  } catch (const c10::Error& e) {
+    Fail(path, std::string("cannot read the zip archive: ") + e.what_without_backtrace());
+  }
+  if (!zip->hasRecord("data.pkl")) {
+    Fail(path, "zip archive has no data.pkl (a TorchScript archive? only torch.save files are supported)");
+  }
+  if (zip->hasRecord("byteorder")) {
+    at::DataPtr ptr;
+    size_t n = 0;
+    std::tie(ptr, n) = zip->getRecord("byteorder");
+    const std::string order(static_cast<const char*>(ptr.get()), n);
+    if (order != "little" || !IsLittleEndianHost()) Fail(path, "byte order '" + order + "' is not supported");
+  }
+  at::DataPtr ptr;
+  size_t n = 0;
+  std::tie(ptr, n) = zip->getRecord("data.pkl");
+  const std::string pickle(static_cast<const char*>(ptr.get()), n);
+  Unpickler unpickler(path, pickle, zip.get());
+  Checkpoint out;
+  CollectTensors(unpickler.Load(), path, &out);
+  return out;
+}
+
+Checkpoint ReadSafetensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) Fail(path, "cannot open file");
+  const auto file_size = static_cast<uint64_t>(in.tellg());
+  in.seekg(0);
+  if (file_size < 8) Fail(path, "too short for a safetensors file");
+  uint8_t len_bytes[8];
+  in.read(reinterpret_cast<char*>(len_bytes), 8);
+  uint64_t header_len = 0;
+  for (int k = 0; k < 8; ++k) header_len |= static_cast<uint64_t>(len_bytes[k]) << (8 * k);
+  if (header_len > file_size - 8) Fail(path, "safetensors header length " + std::to_string(header_len) + " exceeds the file");
+  std::string header(header_len, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(header_len));
+  const Json root = JsonParser(path, header).Parse();
+  if (root.kind != Json::Kind::kObject) Fail(path, "safetensors header is not a JSON object");
+  const uint64_t data_start = 8 + header_len, data_size = file_size - data_start;
+  Checkpoint out;
+  for (const auto& [name, entry] : root.members) {
+    if (name == "__metadata__") {
+      for (const auto& [k, v] : entry.members) {
+        if (v.kind != Json::Kind::kString) Fail(path, "__metadata__." + k + " is not a string");
+        out.metadata[k] = v.s;
+      }
+      continue;
+    }
+    auto field = [&](const char* f) -> const Json& {
+      for (const auto& m : entry.members) {
+        if (m.first == f) return m.second;
+      }
+      Fail(path, "tensor '" + name + "' has no " + f);
+    };
+    const Json& dtype_json = field("dtype");
+    torch::Dtype dtype = torch::kFloat32;
+    bool known = false;
+    for (const auto& [code, t] : SafetensorsDtypes()) {
+      if (code == dtype_json.s) {
+        dtype = t;
+        known = true;
+      }
+    }
+    if (!known) Fail(path, "tensor '" + name + "' has unsupported dtype '" + dtype_json.s + "'");
+    std::vector<int64_t> shape;
+    for (const Json& d : field("shape").items) shape.push_back(static_cast<int64_t>(d.number));
+    const Json& offsets = field("data_offsets");
+    if (offsets.items.size() != 2) Fail(path, "tensor '" + name + "' data_offsets must have two entries");
+    const auto begin = static_cast<uint64_t>(offsets.items[0].number), end = static_cast<uint64_t>(offsets.items[1].number);
+    torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
+    const uint64_t need = static_cast<uint64_t>(t.numel()) * t.element_size();
+    if (end < begin || end > data_size || end - begin != need) {
+      Fail(path, "tensor '" + name + "' data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                     ") do not fit shape " + c10::str(t.sizes()) + " (" + std::to_string(need) +
+                     " bytes) in a data section of " + std::to_string(data_size) + " bytes");
+    }
+    in.seekg(static_cast<std::streamoff>(data_start + begin));
+    in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(need));
+    if (!in) Fail(path, "short read of tensor '" + name + "'");
+    out.tensors.emplace_back(name, t);
+  }
+  return out;
+}
+
+Checkpoint ReadCheckpoint(const std::string& path) {
+  const std::string head = ReadPrefix(path, 9);
+  if (head.size() >= 4 && head.compare(0, 4, std::string("PK\x03\x04", 4)) == 0) return ReadTorchZip(path);
+  if (head.size() == 9 && head[8] == '{') return ReadSafetensors(path);
+  if (!head.empty() && static_cast<uint8_t>(head[0]) == 0x80) return ReadTorchZip(path);  // explains legacy
+  Fail(path, "neither a torch.save zip archive nor a safetensors file");
+}
+
+void WriteSafetensors(const std::string& path, const StateDict& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  if (!IsLittleEndianHost()) Fail(path, "writing safetensors needs a little-endian host");
+  std::string header = "{";
+  bool first = true;
+  if (!metadata.empty()) {
+    header += "\"__metadata__\":{";
+    for (const auto& [k, v] : metadata) {
+      header += (first ? "" : ",") + JsonQuote(k) + ":" + JsonQuote(v);
+      first = false;
+    }
+    header += "}";
+  }
+  std::vector<torch::Tensor> data;
+  std::set<std::string> names;
+  uint64_t offset = 0;
+  for (const auto& [name, tensor] : tensors) {
+    if (name == "__metadata__" || !names.insert(name).second) Fail(path, "duplicate or reserved tensor name '" + name + "'");
+    std::string code;
+    for (const auto& [c, t] : SafetensorsDtypes()) {
+      if (t == tensor.scalar_type()) code = c;
+    }
+    if (code.empty()) Fail(path, "tensor '" + name + "' has a dtype safetensors cannot hold");
+    torch::Tensor t = tensor.detach().to(torch::kCPU).contiguous();
+    const uint64_t bytes = static_cast<uint64_t>(t.numel()) * t.element_size();
+    header += std::string(first ? "" : ",") + JsonQuote(name) + ":{\"dtype\":\"" + code + "\",\"shape\":[";
+    for (int64_t d = 0; d < t.dim(); ++d) header += (d ? "," : "") + std::to_string(t.size(d));
+    header += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
+    first = false;
+    offset += bytes;
+    data.push_back(t);
+  }
+  header += "}";
+  while (header.size() % 8 != 0) header += ' ';  // keeps the data section 8-byte aligned
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) Fail(tmp, "cannot open for writing");
+    uint8_t len[8];
+    for (int k = 0; k < 8; ++k) len[k] = static_cast<uint8_t>(static_cast<uint64_t>(header.size()) >> (8 * k));
+    out.write(reinterpret_cast<const char*>(len), 8);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    for (const torch::Tensor& t : data) {
+      out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
+    }
+    out.flush();
+    if (!out) Fail(tmp, "write failed");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) Fail(path, "cannot rename " + tmp + " into place");
+}
+
+StateDict ModuleStateDict(const torch::nn::Module& module) {
+  StateDict out;
+  for (const auto& p : module.named_parameters()) out.emplace_back(p.key(), p.value());
+  for (const auto& b : module.named_buffers()) out.emplace_back(b.key(), b.value());
+  return out;
+}
+
+LoadReport LoadStateDict(torch::nn::Module& module, const StateDict& tensors, const LoadOptions& options,
+                         const std::string& source) {
+  std::map<std::string, torch::Tensor> by_name;
+  std::vector<std::string> order;
+  for (const auto& [raw, tensor] : tensors) {
+    std::string name = raw;
+    for (bool stripped = true; stripped;) {
+      stripped = false;
+      for (const std::string& prefix : options.strip_prefixes) {
+        if (!prefix.empty() && name.rfind(prefix, 0) == 0) {
+          name = name.substr(prefix.size());
+          stripped = true;
+        }
+      }
+    }
+    if (by_name.count(name)) throw std::runtime_error(source + ": key '" + name + "' appears twice");
+    by_name[name] = tensor;
+    order.push_back(name);
+  }
+  LoadReport report;
+  std::set<std::string> used;
+  torch::NoGradGuard no_grad;
+  for (auto& [name, target] : ModuleStateDict(module)) {
+    const auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      bool optional = options.allow_missing_num_batches_tracked &&
+                      name.size() >= 20 && name.compare(name.size() - 20, 20, ".num_batches_tracked") == 0;
+      for (const std::string& prefix : options.optional_prefixes) optional = optional || name.rfind(prefix, 0) == 0;
+      if (!optional) {
+        throw std::runtime_error(source + ": missing key '" + name + "' (module expects shape " +
+                                 c10::str(target.sizes()) + ")");
+      }
+      report.missing.push_back(name);
+      continue;
+    }
+    const torch::Tensor& value = it->second;
+    if (value.sizes() != target.sizes()) {
+      throw std::runtime_error(source + ": key '" + name + "' has shape " + c10::str(value.sizes()) +
+                               " in the checkpoint, the module expects " + c10::str(target.sizes()));
+    }
+    target.copy_(value.to(target.device(), target.scalar_type()));
+    used.insert(name);
+    report.loaded.push_back(name);
+  }
+  for (const std::string& name : order) {
+    if (!used.count(name)) report.unexpected.push_back(name);
+  }
+  return report;
+}
+
+}  // namespace gcl::models
