@@ -71,10 +71,9 @@ void MemoryBank::SetLabels(const torch::Tensor& labels) {
 }
 
 void MemoryBank::Update(const torch::Tensor& indices, const torch::Tensor& features, double alpha) {
-  if (indices.dim() != 1 || features.dim() != 2 || features.size(0) != indices.size(0) ||
-      features.size(1) != dim()) {
-    throw std::runtime_error("MemoryBank::Update: need B indices and B x " + std::to_string(dim()) +
-                             " features, got " + ShapeString(indices) + " and " + ShapeString(features));
+  if (indices.dim() != 1 || features.dim() != 2 || features.size(0) != indices.size(0) || features.size(1) != dim()) {
+    throw std::runtime_error("MemoryBank::Update: need B indices and B x " + std::to_string(dim()) + " features, got " +
+                             ShapeString(indices) + " and " + ShapeString(features));
   }
   torch::NoGradGuard no_grad;
   const torch::Tensor idx = indices.to(torch::kCPU, torch::kLong);
@@ -92,8 +91,8 @@ void MemoryBank::Update(const torch::Tensor& indices, const torch::Tensor& featu
   }
 }
 
-ContrastSample SampleContrast(const torch::Tensor& labels, const torch::Tensor& anchor_indices,
-                              int64_t num_negatives, torch::Generator& rng) {
+ContrastSample SampleContrast(const torch::Tensor& labels, const torch::Tensor& anchor_indices, int64_t num_negatives,
+                              torch::Generator& rng) {
   CheckLabels(labels, labels.numel(), "SampleContrast");
   const int64_t n = labels.size(0);
   if (anchor_indices.dim() != 1) {
@@ -101,8 +100,7 @@ ContrastSample SampleContrast(const torch::Tensor& labels, const torch::Tensor& 
   }
   const torch::Tensor idx = anchor_indices.to(torch::kCPU, torch::kLong);
   if (idx.numel() > 0 && (idx.min().item<int64_t>() < 0 || idx.max().item<int64_t>() >= n)) {
-    throw std::runtime_error("SampleContrast: an anchor index lies outside the memory [0, " + std::to_string(n) +
-                             ")");
+    throw std::runtime_error("SampleContrast: an anchor index lies outside the memory [0, " + std::to_string(n) + ")");
   }
   if (num_negatives < 1) throw std::runtime_error("SampleContrast: num_negatives must be >= 1");
   const torch::Tensor anchor_labels = labels.index_select(0, idx);
@@ -153,8 +151,7 @@ ViewInvariantLosses ViewInvariantLoss(const torch::Tensor& f_original, const tor
                                               ? row_dot(f_generated, anchor_indices)
                                               : (f_generated * f_original).sum(1);
   l.instance = InfoNce(instance_positive, neg_generated, options.temperature);
-  l.cluster_generated =
-      InfoNce(row_dot(f_generated, sample.positive_generated), neg_generated, options.temperature);
+  l.cluster_generated = InfoNce(row_dot(f_generated, sample.positive_generated), neg_generated, options.temperature);
   const torch::Tensor neg_original = options.original_term_negatives == OriginalTermNegatives::kGeneratedView
                                          ? neg_generated
                                          : torch::mm(f_original, m.t()).gather(1, neg);

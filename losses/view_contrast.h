@@ -69,8 +69,8 @@ struct ContrastSample {
 // and a masked top-K per batch, no per-row loops. `labels` is the bank's CPU label vector; `rng` a CPU
 // generator, so equal seeds give equal samples. Throws std::runtime_error when an anchor index is out of
 // range, an anchor is an outlier (-1; the reference never batches outliers), or fewer than K negatives exist.
-ContrastSample SampleContrast(const torch::Tensor& labels, const torch::Tensor& anchor_indices,
-                              int64_t num_negatives, torch::Generator& rng);
+ContrastSample SampleContrast(const torch::Tensor& labels, const torch::Tensor& anchor_indices, int64_t num_negatives,
+                              torch::Generator& rng);
 
 // Which similarities give the K negative logits of the cluster_original term.
 enum class OriginalTermNegatives {
@@ -85,8 +85,8 @@ enum class InstancePositive {
 };
 
 struct ViewInvariantOptions {
-  double temperature = 0.04;      // tau, paper §4.1 / reference §5
-  int64_t num_negatives = 8192;   // K, paper §4.1 / reference §5
+  double temperature = 0.04;     // tau, paper §4.1 / reference §5
+  int64_t num_negatives = 8192;  // K, paper §4.1 / reference §5
   OriginalTermNegatives original_term_negatives = OriginalTermNegatives::kGeneratedView;
   InstancePositive instance_positive = InstancePositive::kMemorySlot;
 };

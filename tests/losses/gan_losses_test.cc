@@ -14,7 +14,7 @@ namespace gcl::losses {
 namespace {
 
 constexpr int64_t kBatch = 3;
-constexpr int64_t kFeatures = 2 * 3 * 2;  // C x H x W of the toy images
+constexpr int64_t kFeatures = 2 * 3 * 2;          // C x H x W of the toy images
 const std::vector<int64_t> kPatches = {6, 3, 2};  // outputs per scale, like D's shrinking patch maps
 
 // A toy 3-scale discriminator whose input gradient has a closed form: D_s(x) = tanh(flatten(x) W_s), shaped
@@ -26,7 +26,8 @@ struct ToyDiscriminator {
   }
   std::vector<torch::Tensor> operator()(const torch::Tensor& x) const {
     std::vector<torch::Tensor> out;
-    for (const torch::Tensor& ws : w) out.push_back(torch::tanh(torch::mm(x.reshape({x.size(0), -1}), ws)).reshape({x.size(0), 1, -1, 1}));
+    for (const torch::Tensor& ws : w)
+      out.push_back(torch::tanh(torch::mm(x.reshape({x.size(0), -1}), ws)).reshape({x.size(0), 1, -1, 1}));
     return out;
   }
 };
@@ -143,13 +144,15 @@ TEST(DiscriminatorLoss, OneRealPassEqualsReferenceThreeCalls) {
     const std::vector<torch::Tensor> d_fake = d(fake);
     const std::vector<torch::Tensor> d_real = d(real);
     for (size_t s = 0; s < d_fake.size(); ++s) {
-      reference = reference + d_fake[s].pow(2).mean() + (d_real[s] - 1).pow(2).mean() + 0.01 * R1Penalty(d_real[s], real);
+      reference =
+          reference + d_fake[s].pow(2).mean() + (d_real[s] - 1).pow(2).mean() + 0.01 * R1Penalty(d_real[s], real);
     }
   }
   const std::vector<torch::Tensor> ref_grads = torch::autograd::grad({reference}, d.w);
 
   const torch::Tensor real = x.clone().requires_grad_();
-  const torch::Tensor ours = DiscriminatorFakeLoss(d(torch::cat(fakes)), 3) + DiscriminatorRealLoss(d(real), real).total;
+  const torch::Tensor ours =
+      DiscriminatorFakeLoss(d(torch::cat(fakes)), 3) + DiscriminatorRealLoss(d(real), real).total;
   const std::vector<torch::Tensor> our_grads = torch::autograd::grad({ours}, d.w);
   EXPECT_NEAR(ours.item<double>(), reference.item<double>(), 1e-12);
   for (size_t s = 0; s < d.w.size(); ++s) EXPECT_TRUE(torch::allclose(our_grads[s], ref_grads[s], 1e-10, 1e-12));

@@ -20,9 +20,7 @@ torch::Generator Rng(uint64_t seed) { return at::make_generator<at::CPUGenerator
 torch::Tensor Normalized(torch::Tensor x) { return x / x.norm(2, 1, true); }
 
 // 3 clusters of sizes 4, 3, 5 and 3 outliers, interleaved.
-torch::Tensor SmallLabels() {
-  return torch::tensor({0, 1, -1, 2, 0, 2, 1, -1, 0, 2, 2, 1, 0, -1, 2}, torch::kLong);
-}
+torch::Tensor SmallLabels() { return torch::tensor({0, 1, -1, 2, 0, 2, 1, -1, 0, 2, 2, 1, 0, -1, 2}, torch::kLong); }
 
 double Dot(const torch::Tensor& a, const torch::Tensor& b) {
   double s = 0.0;
