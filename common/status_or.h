@@ -34,7 +34,7 @@ class StatusOr {
  public:
   static_assert(!std::is_same<std::decay_t<T>, Error>::value, "StatusOr<Error> is ambiguous");
 
-  StatusOr(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : state_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit by design
   StatusOr(Error error) : state_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return state_.index() == 0; }

@@ -89,8 +89,7 @@ void EncodeTensor(const at::Tensor& tensor, Tensor* out) {
   }
   // Lazy negation/conjugation views keep their flags until resolved; contiguous() alone would copy the
   // un-negated storage.
-  const at::Tensor cpu =
-      tensor.detach().resolve_neg().resolve_conj().to(c10::Device(c10::kCPU)).contiguous();
+  const at::Tensor cpu = tensor.detach().resolve_neg().resolve_conj().to(c10::Device(c10::kCPU)).contiguous();
   out->Clear();
   out->set_dtype(dtype);
   for (const int64_t size : cpu.sizes()) out->add_shape(size);
@@ -118,8 +117,8 @@ StatusOr<at::Tensor> DecodeTensor(const Tensor& message, const DecodeOptions& op
   for (int i = 0; i < message.shape_size(); ++i) {
     const int64_t size = message.shape(i);
     if (size < 0) {
-      return MakeError("Tensor.shape[" + std::to_string(i) + "] = " + std::to_string(size) +
-                       " is negative (shape " + ShapeString(message) + ")");
+      return MakeError("Tensor.shape[" + std::to_string(i) + "] = " + std::to_string(size) + " is negative (shape " +
+                       ShapeString(message) + ")");
     }
     if (__builtin_mul_overflow(numel, size, &numel)) {
       return MakeError("Tensor.shape " + ShapeString(message) + ": the element count overflows int64");
@@ -131,8 +130,8 @@ StatusOr<at::Tensor> DecodeTensor(const Tensor& message, const DecodeOptions& op
   }
   if (num_bytes > options.max_bytes) {
     return MakeError("Tensor.shape " + ShapeString(message) + " of " + c10::toString(*type) + " needs " +
-                     std::to_string(num_bytes) + " bytes, more than the limit of " +
-                     std::to_string(options.max_bytes) + " (DecodeOptions.max_bytes)");
+                     std::to_string(num_bytes) + " bytes, more than the limit of " + std::to_string(options.max_bytes) +
+                     " (DecodeOptions.max_bytes)");
   }
   if (static_cast<int64_t>(message.data().size()) != num_bytes) {
     return MakeError("Tensor.data has " + std::to_string(message.data().size()) + " bytes, but shape " +
@@ -144,8 +143,7 @@ StatusOr<at::Tensor> DecodeTensor(const Tensor& message, const DecodeOptions& op
     for (size_t i = 0; i < data.size(); ++i) {
       if (static_cast<unsigned char>(data[i]) > 1) {
         return MakeError("Tensor.data[" + std::to_string(i) + "] = " +
-                         std::to_string(static_cast<unsigned char>(data[i])) +
-                         " is not a valid bool element (0 or 1)");
+                         std::to_string(static_cast<unsigned char>(data[i])) + " is not a valid bool element (0 or 1)");
       }
     }
   }

@@ -42,8 +42,7 @@ torch::Tensor MakeTensor(torch::ScalarType type, const std::vector<int64_t>& sha
 }
 
 void ExpectBitExactRoundTrip(const torch::Tensor& original) {
-  SCOPED_TRACE(std::string(c10::toString(original.scalar_type())) + " shape " +
-               c10::str(original.sizes()));
+  SCOPED_TRACE(std::string(c10::toString(original.scalar_type())) + " shape " + c10::str(original.sizes()));
   const Tensor message = EncodeTensor(original);
   // Through the wire as well, not only the in-memory message.
   Tensor parsed;
@@ -93,10 +92,10 @@ TEST(TensorCodec, NonContiguousInputsEncodeTheirLogicalElements) {
   for (const torch::ScalarType type : {torch::kFloat, torch::kHalf, torch::kLong, torch::kBool}) {
     const torch::Tensor base = MakeTensor(type, {4, 6, 5});
     const std::vector<torch::Tensor> views = {
-        base.transpose(0, 2),                                     // permuted strides
-        base.slice(1, 1, 6, 2),                                   // stepped slice
-        base.select(2, 3),                                        // a column
-        base.narrow(0, 1, 2).unsqueeze(1).expand({2, 3, 6, 5}),   // zero strides
+        base.transpose(0, 2),                                    // permuted strides
+        base.slice(1, 1, 6, 2),                                  // stepped slice
+        base.select(2, 3),                                       // a column
+        base.narrow(0, 1, 2).unsqueeze(1).expand({2, 3, 6, 5}),  // zero strides
     };
     for (const torch::Tensor& view : views) {
       ASSERT_FALSE(view.is_contiguous());

@@ -1,0 +1,156 @@
+#include "common/torch_runtime.h"
+
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+#include <dlfcn.h>
+#include <glog/logging.h>
+#include <sched.h>
+#include <torch/cuda.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+namespace gcl {
+namespace {
+
+using OpenBlasGetConfig = char* (*)();
+using OpenBlasGetNumThreads = int (*)();
+using OpenBlasSetNumThreads = void (*)(int);
+
+// The library that provides the sgemm_ the process binds to, opened without loading anything new, or nullptr.
+void* BlasHandle(std::string* path) {
+  void* sgemm = dlsym(RTLD_DEFAULT, "sgemm_");
+  Dl_info where;
+  if (sgemm == nullptr || dladdr(sgemm, &where) == 0 || where.dli_fname == nullptr) return nullptr;
+  if (path != nullptr) {
+    char resolved[PATH_MAX];
+    *path = realpath(where.dli_fname, resolved) != nullptr ? resolved : where.dli_fname;
+  }
+  return dlopen(where.dli_fname, RTLD_LAZY | RTLD_NOLOAD);
+}
+
+// An OpenBLAS function reachable from the BLAS library in use (itself or its dependencies), or nullptr.
+void* OpenBlasSymbol(const char* name) {
+  void* handle = BlasHandle(nullptr);
+  if (handle == nullptr) return nullptr;
+  void* symbol = dlsym(handle, name);
+  dlclose(handle);  // balances dlopen's reference count; the library stays loaded
+  return symbol;
+}
+
+int ParsePositiveInt(const char* text, const std::string& what) {
+  // Digits only: strtol alone would also take leading blanks and signs.
+  if (*text < '0' || *text > '9') {
+    throw std::runtime_error(what + " = \"" + text + "\" is not a thread count (a whole number from 1 to 4096)");
+  }
+  errno = 0;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || errno != 0 || value <= 0 || value > 4096) {
+    throw std::runtime_error(what + " = \"" + text + "\" is not a thread count (a whole number from 1 to 4096)");
+  }
+  return static_cast<int>(value);
+}
+
+}  // namespace
+
+int DefaultThreadCount() {
+  if (const char* env = std::getenv(kNumThreadsEnv); env != nullptr && *env != '\0') {
+    return ParsePositiveInt(env, std::string("environment variable ") + kNumThreadsEnv);
+  }
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0) return CPU_COUNT(&cpus);
+  const unsigned hardware = std::thread::hardware_concurrency();
+  return hardware > 0 ? static_cast<int>(hardware) : 1;
+}
+
+ThreadSettings ConfigureThreads(int requested) {
+  if (requested < 0) {
+    throw std::invalid_argument("ConfigureThreads: thread count " + std::to_string(requested) +
+                                " is negative (0 means: choose from the machine)");
+  }
+  const int threads = requested > 0 ? requested : DefaultThreadCount();
+  at::set_num_threads(threads);
+  if (at::get_num_interop_threads() != threads) {
+    try {
+      at::set_num_interop_threads(threads);
+    } catch (const c10::Error&) {
+      LOG(WARNING) << "LibTorch's inter-op thread count is already fixed at " << at::get_num_interop_threads()
+                   << " (it can be set once per process, before parallel work); asked for " << threads;
+    }
+  }
+  ThreadSettings settings;
+  if (auto set = reinterpret_cast<OpenBlasSetNumThreads>(OpenBlasSymbol("openblas_set_num_threads"))) {
+    set(threads);
+  }
+  if (auto get = reinterpret_cast<OpenBlasGetNumThreads>(OpenBlasSymbol("openblas_get_num_threads"))) {
+    settings.blas = get();
+  }
+  settings.intra_op = at::get_num_threads();
+  settings.inter_op = at::get_num_interop_threads();
+  return settings;
+}
+
+c10::Device PickDevice(const std::string& spec) {
+  if (spec == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  if (spec == "cpu") return c10::Device(c10::kCPU);
+  const std::string kCuda = "cuda";
+  if (spec.compare(0, kCuda.size(), kCuda) != 0 || (spec.size() > kCuda.size() && spec[kCuda.size()] != ':')) {
+    throw std::invalid_argument("device \"" + spec + "\" is not one of auto, cpu, cuda, cuda:N");
+  }
+  int index = 0;
+  if (spec.size() > kCuda.size()) {
+    const std::string digits = spec.substr(kCuda.size() + 1);
+    if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      throw std::invalid_argument("device \"" + spec +
+                                  "\": the CUDA device index must be a number (cuda:0, cuda:1, ...)");
+    }
+    index = std::stoi(digits);
+  }
+  const int count = static_cast<int>(torch::cuda::device_count());
+  if (count == 0) {
+    throw std::runtime_error("device \"" + spec +
+                             "\" asked for, but no CUDA device is usable: this LibTorch is CPU-only (Debian's is) "
+                             "or no GPU is visible. Use --device=cpu or auto, or build against a CUDA LibTorch "
+                             "(LIBTORCH_HOME, docs/BUILDING.md)");
+  }
+  if (index >= count) {
+    throw std::runtime_error("device \"" + spec + "\" asked for, but only " + std::to_string(count) +
+                             " CUDA device(s) are visible (cuda:0" +
+                             (count > 1 ? "..cuda:" + std::to_string(count - 1) : std::string()) + ")");
+  }
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+BlasInfo DetectBlas() {
+  BlasInfo info;
+  void* handle = BlasHandle(&info.library);
+  if (handle == nullptr) return info;
+  if (auto config = reinterpret_cast<OpenBlasGetConfig>(dlsym(handle, "openblas_get_config"))) {
+    info.openblas = true;
+    info.config = config();
+  }
+  dlclose(handle);
+  return info;
+}
+
+std::string SlowBlasWarning(const BlasInfo& info) {
+  if (info.openblas) return "";
+  const std::string which = info.library.empty() ? "no BLAS library is loaded" : "BLAS is " + info.library;
+  return which +
+         ", not OpenBLAS: matrix products run ~30x slower. Fix: apt-get install libopenblas0-pthread "
+         "(it takes over libblas.so.3)";
+}
+
+bool WarnIfSlowBlas() {
+  const BlasInfo info = DetectBlas();
+  const std::string warning = SlowBlasWarning(info);
+  if (!warning.empty()) LOG(WARNING) << warning;
+  return info.openblas;
+}
+
+}  // namespace gcl
