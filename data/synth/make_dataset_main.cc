@@ -2,6 +2,7 @@
 //
 //   bazel run //data/synth:make_dataset -- --out /data/synth_quick --preset quick --seed 1 [--threads N]
 //   bazel run //data/synth:make_dataset -- --cache_dir ~/.cache/gcl --preset quick --seed 1
+// --set changes WorldSpec fields of the preset (e.g. --set occlusion_prob=0,num_test_ids=50).
 // With --out the folder must not exist; with --cache_dir the dataset is generated once into
 // <cache_dir>/synth_<preset>_seed<seed>_v<version> and reused afterwards. A relative path is taken from the
 // directory `bazel run` was started in.
@@ -19,7 +20,7 @@ namespace {
 int Usage(const std::string& problem) {
   std::fprintf(stderr,
                "make_dataset: %s\nusage: make_dataset (--out DIR | --cache_dir DIR) [--preset tiny|quick|bench] "
-               "[--seed N] [--threads N]\n",
+               "[--seed N] [--threads N] [--set field=value,...]\n",
                problem.c_str());
   return 2;
 }
@@ -33,7 +34,7 @@ std::string FromWorkspace(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string out, cache_dir, preset = "quick";
+  std::string out, cache_dir, preset = "quick", overrides;
   unsigned long long seed = 1;
   int threads = 0;
   for (int i = 1; i < argc; ++i) {
@@ -54,19 +55,23 @@ int main(int argc, char** argv) {
       else if (arg == "--preset") preset = value;
       else if (arg == "--seed") seed = std::stoull(value);
       else if (arg == "--threads") threads = std::stoi(value);
+      else if (arg == "--set") overrides += "," + value;
       else return Usage("unknown argument " + arg);
     } catch (const std::exception&) {
       return Usage("bad value '" + value + "' for " + arg);
     }
   }
   if (out.empty() == cache_dir.empty()) return Usage("give exactly one of --out and --cache_dir");
+  if (!cache_dir.empty() && !overrides.empty()) return Usage("--set works with --out only (the cache holds presets)");
   try {
     if (!cache_dir.empty()) {
       const std::string path = gcl::data::EnsureSyntheticDataset(preset, seed, FromWorkspace(cache_dir), threads);
       std::printf("%s\n", path.c_str());
       return 0;
     }
-    const gcl::data::WorldSpec spec = gcl::data::WorldSpecForPreset(preset);
+    gcl::data::WorldSpec spec = gcl::data::WorldSpecForPreset(preset);
+    gcl::data::ApplyWorldSpecOverrides(overrides, spec);
+    gcl::data::ValidateWorldSpec(spec);
     const gcl::data::GenerationSummary s = gcl::data::GenerateSyntheticDataset(spec, seed, FromWorkspace(out), threads);
     const int images = s.train_images + s.query_images + s.gallery_images;
     std::printf("wrote %s: %d train images (%d ids), %d query, %d gallery (%d distractors; %d test ids) in %.1f s "

@@ -1,7 +1,9 @@
 #include "data/synth/world_spec.h"
 
+#include <map>
 #include <sstream>
 #include <stdexcept>
+#include <variant>
 
 namespace gcl::data {
 namespace {
@@ -87,6 +89,63 @@ void ValidateWorldSpec(const WorldSpec& spec) {
   Require(spec.min_jpeg_quality >= 5 && spec.min_jpeg_quality <= spec.max_jpeg_quality, "min_jpeg_quality",
           "must be in [5, max_jpeg_quality]");
   Require(spec.max_jpeg_quality <= 100, "max_jpeg_quality", "must be <= 100");
+}
+
+void ApplyWorldSpecOverrides(const std::string& overrides, WorldSpec& spec) {
+  const std::map<std::string, std::variant<int*, float*>> fields = {
+      {"crop_height", &spec.crop_height},
+      {"crop_width", &spec.crop_width},
+      {"supersample", &spec.supersample},
+      {"num_train_ids", &spec.num_train_ids},
+      {"num_test_ids", &spec.num_test_ids},
+      {"num_distractors", &spec.num_distractors},
+      {"num_cameras", &spec.num_cameras},
+      {"min_cameras_per_id", &spec.min_cameras_per_id},
+      {"max_cameras_per_id", &spec.max_cameras_per_id},
+      {"min_images_per_camera", &spec.min_images_per_camera},
+      {"max_images_per_camera", &spec.max_images_per_camera},
+      {"sequences_per_camera", &spec.sequences_per_camera},
+      {"num_outfit_templates", &spec.num_outfit_templates},
+      {"outfit_colour_jitter", &spec.outfit_colour_jitter},
+      {"yaw_jitter_deg", &spec.yaw_jitter_deg},
+      {"reverse_direction_prob", &spec.reverse_direction_prob},
+      {"stand_prob", &spec.stand_prob},
+      {"camera_colour_strength", &spec.camera_colour_strength},
+      {"image_light_jitter", &spec.image_light_jitter},
+      {"occlusion_prob", &spec.occlusion_prob},
+      {"truncation_prob", &spec.truncation_prob},
+      {"box_jitter", &spec.box_jitter},
+      {"min_resolution_scale", &spec.min_resolution_scale},
+      {"max_resolution_scale", &spec.max_resolution_scale},
+      {"max_blur_sigma", &spec.max_blur_sigma},
+      {"max_noise_sigma", &spec.max_noise_sigma},
+      {"min_jpeg_quality", &spec.min_jpeg_quality},
+      {"max_jpeg_quality", &spec.max_jpeg_quality},
+  };
+  std::stringstream stream(overrides);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    if (item.empty()) continue;
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) throw std::runtime_error("WorldSpec override '" + item + "': expected name=value");
+    const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+    const auto it = fields.find(name);
+    if (it == fields.end()) throw std::runtime_error("WorldSpec override: unknown field '" + name + "'");
+    try {
+      size_t used = 0;
+      if (std::holds_alternative<int*>(it->second)) {
+        const int parsed = std::stoi(value, &used);
+        if (used != value.size()) throw std::invalid_argument(value);
+        *std::get<int*>(it->second) = parsed;
+      } else {
+        const float parsed = std::stof(value, &used);
+        if (used != value.size()) throw std::invalid_argument(value);
+        *std::get<float*>(it->second) = parsed;
+      }
+    } catch (const std::logic_error&) {
+      throw std::runtime_error("WorldSpec." + name + ": bad value '" + value + "'");
+    }
+  }
 }
 
 std::string WorldSpecToText(const WorldSpec& s) {

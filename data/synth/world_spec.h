@@ -78,6 +78,11 @@ WorldSpec WorldSpecForPreset(const std::string& preset);
 // Throws std::runtime_error naming the first field that is out of range.
 void ValidateWorldSpec(const WorldSpec& spec);
 
+// Sets fields from "name=value" pairs separated by commas, e.g. "num_train_ids=50,occlusion_prob=0"
+// (names as in WorldSpec, except `preset`). Throws std::runtime_error naming an unknown field or a bad value;
+// call ValidateWorldSpec afterwards.
+void ApplyWorldSpecOverrides(const std::string& overrides, WorldSpec& spec);
+
 // A canonical text of every field, used to version-stamp generated datasets.
 std::string WorldSpecToText(const WorldSpec& spec);
 
