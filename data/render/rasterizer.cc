@@ -164,6 +164,7 @@ void CheckSize(cv::Size size, int supersample) {
 Camera FrameBody(const PosedMesh& mesh, cv::Size image_size, float fill, float pitch_degrees, float distance) {
   if (mesh.vertices.empty()) throw std::invalid_argument("FrameBody: empty mesh");
   if (!(fill > 0.f && fill <= 1.f)) throw std::invalid_argument("FrameBody: fill must be in (0, 1]");
+  if (!(distance > 1.f)) throw std::invalid_argument("FrameBody: distance must exceed 1 m");
   float lo = std::numeric_limits<float>::max(), hi = -lo;
   for (const auto& v : mesh.vertices) lo = std::min(lo, v[1]), hi = std::max(hi, v[1]);
   Camera cam;
@@ -171,8 +172,22 @@ Camera FrameBody(const PosedMesh& mesh, cv::Size image_size, float fill, float p
   cam.pitch_degrees = pitch_degrees;
   cam.distance = distance;
   cam.target = cv::Point3f(0.f, 0.5f * (lo + hi), 0.f);
-  // The body's half height, seen from `distance`, spans `fill` of the half image height.
-  cam.vertical_fov_degrees = 2.f * std::atan(0.5f * (hi - lo) / fill / distance) * 180.f / kPi;
+  // Exact framing of the view at yaw 0 under perspective: find the angular extent of the body as the camera
+  // sees it, open the field of view so it spans `fill` of the height, and move the look-at point until the
+  // extent is centred (a few fixed-point steps; the error shrinks ~100x per step at street distances).
+  const float p = pitch_degrees * kPi / 180.f, sp = std::sin(p), cp = std::cos(p);
+  for (int iter = 0; iter < 4; ++iter) {
+    const float ey = cam.target.y + distance * sp, ez = distance * cp;
+    float top = -std::numeric_limits<float>::max(), bottom = -top;
+    for (const auto& v : mesh.vertices) {
+      const float wy = v[1] - ey, wz = v[2] - ez;
+      const float yc = cp * wy - sp * wz, depth = -(sp * wy + cp * wz);
+      if (depth <= kNear) throw std::invalid_argument("FrameBody: the camera is inside the body");
+      top = std::max(top, yc / depth), bottom = std::min(bottom, yc / depth);
+    }
+    cam.vertical_fov_degrees = 2.f * std::atan(0.5f * (top - bottom) / fill) * 180.f / kPi;
+    cam.target.y += 0.5f * (top + bottom) * distance;
+  }
   return cam;
 }
 

@@ -33,8 +33,8 @@ namespace gcl::data {
 
 // A pinhole camera looking at `target` in the mesh frame (metres, y up, body facing +z).
 struct Camera {
-  // Turn of the body about the vertical axis x = z = 0, in degrees, counter-clockwise seen from above (positive
-  // yaw shows more of the body's left side); 0 = the body faces the camera.
+  // Turn of the body about the vertical axis x = z = 0, in degrees, counter-clockwise seen from above: at 90 the
+  // body faces +x, so the camera sees its right side; 0 = the body faces the camera.
   float yaw_degrees = 0.f;
   // Elevation of the camera above the look-at point, in degrees; positive looks down on the person.
   float pitch_degrees = 0.f;
@@ -46,9 +46,10 @@ struct Camera {
   cv::Point2f principal_offset{0.f, 0.f};
 };
 
-// A camera that frames the body the way a person detector's crop does: the body's vertical extent fills `fill`
-// of the image height and its turning axis sits in the middle column. The framing depends only on the vertical
-// extent, so it stays the same for every yaw (as GCL's rotated structure views require).
+// A camera that frames the body the way a person detector's crop does: seen at yaw 0, the body's vertical
+// extent fills `fill` of the image height, centred, and its turning axis sits in the middle column; the
+// principal offset stays 0. Turning the body afterwards (Camera::yaw_degrees, RenderStructure's extra yaw) keeps
+// this camera fixed, as GCL's rotated structure views require; the extent then changes by perspective only.
 Camera FrameBody(const PosedMesh& mesh, cv::Size image_size, float fill = 0.9f, float pitch_degrees = 4.f,
                  float distance = 8.f);
 
