@@ -209,8 +209,12 @@ cv::Mat Resize(const cv::Mat& image, int height, int width, ResizeKernel kernel)
 }
 
 cv::Mat ApplyGeometry(const cv::Mat& image, const AugmentDraw& draw, int pad) {
-  cv::Mat out = image;
-  if (draw.flip) cv::flip(image, out, 1);
+  cv::Mat out;
+  if (draw.flip) {
+    cv::flip(image, out, 1);  // into a new buffer: the caller's image stays as it is
+  } else {
+    out = image;
+  }
   if (pad > 0) {
     cv::Mat padded;
     cv::copyMakeBorder(out, padded, pad, pad, pad, pad, cv::BORDER_CONSTANT, cv::Scalar::all(0));
