@@ -1,5 +1,6 @@
-// The coordinator's state machine. Each box is a behavior (idle, running, finished); inside `running` the phase
-// and epoch are data, advanced by the transitions drawn here.
+// The coordinator's state machine. [idle] and [running] are behaviors; inside `running` the phase and epoch are
+// data, advanced by the transitions drawn here. On [done] or [stopped] the coordinator answers the run request with
+// the RunReport, shuts its children down and quits.
 //
 //            (run_atom)
 //   [idle] ------------> [restore] --(--resume and a checkpoint)--> phase/epoch from the checkpoint --+
@@ -16,7 +17,7 @@
 //   |          with the next epoch)                                   the boundary, beside eval + ckpt)     |
 //   +------------------------------------------------------------------------------------------------------+
 //          any failure that cannot be recovered (trainer step, loader, clusterer after its retries,
-//          a supervised actor going down) --> [finished: stopped] (the last checkpoint stays intact)
+//          a supervised actor going down) --> [stopped] (the last checkpoint stays intact)
 //
 // A phase with 0 epochs is skipped. Recoverable failures (a clusterer pass that throws) restart the failed
 // actor and retry; each one is listed in the report.
@@ -81,7 +82,6 @@ using CoordActor = caf::stateful_actor<CoordinatorState>;
 
 void NextEpoch(CoordActor* self);
 void Stop(CoordActor* self, const std::string& cause);
-caf::behavior Finished(CoordActor* self);
 
 int64_t EpochsOf(const proto::RunConfig& c, proto::Phase phase) {
   switch (phase) {
@@ -141,7 +141,8 @@ void MaybeFinish(CoordActor* self) {
     }
   }
   if (st.run_promise.pending()) st.run_promise.deliver(Wrap(st.report));
-  self->become(Finished(self));
+  // Done: the coordinator ends too (pending request timeouts must not keep it, and the system, alive).
+  self->quit();
 }
 
 void Stop(CoordActor* self, const std::string& cause) {
@@ -524,13 +525,6 @@ void Restore(CoordActor* self) {
             }
             Stop(self, "resume: " + DescribeError(error));
           });
-}
-
-caf::behavior Finished(CoordActor* self) {
-  return {
-      [=](run_atom) { return Wrap(self->state.report); },
-      [=](const FailureMsg&) {},
-  };
 }
 
 caf::behavior Running(CoordActor* self) {

@@ -1,0 +1,431 @@
+// The actor runtime driven end to end with small deterministic backends (fake_backends.h): the coordinator's
+// phase state machine, credit-based back-pressure, a failing clusterer, a failing trainer step, corrupt files,
+// malformed messages, and a stopped run resumed from its last checkpoint ending where an uninterrupted run ends.
+// Every wait is a scoped_actor receive with a timeout, so a hang fails the test instead of blocking CI.
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/checkpointer.h"
+#include "actors/clusterer.h"
+#include "actors/coordinator.h"
+#include "actors/loader.h"
+#include "actors/memory_bank.h"
+#include "actors/protocol.h"
+#include "actors/run_config.h"
+#include "actors/trainer.h"
+#include "tests/actors/fake_backends.h"
+
+namespace gcl::actors {
+namespace {
+
+using testing::FloatTensor;
+using testing::ToyBank;
+using testing::ToyCluster;
+using testing::ToySource;
+using testing::ToyTrainer;
+
+constexpr auto kTimeout = std::chrono::seconds(20);
+
+struct Config : caf::actor_system_config {
+  Config() {
+    AddProtocolTypes(*this);
+    set("scheduler.max-threads", 2);
+  }
+};
+
+class RuntimeTest : public ::testing::Test {
+ protected:
+  RuntimeTest() : system_(cfg_), self_(system_) {}
+
+  std::string TempDir(const std::string& name) {
+    const std::string dir = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") +
+                            "/runtime_test_" + name;
+    std::filesystem::remove_all(dir);
+    return dir;
+  }
+
+  static proto::RunConfig SmallConfig() {
+    proto::RunConfig c;
+    c.set_seed(7);
+    c.set_warmup_epochs(1);
+    c.set_gan_warmup_epochs(2);
+    c.set_joint_epochs(2);
+    c.set_batch_size(4);
+    c.set_loader_workers(2);
+    c.set_prefetch_batches(2);
+    c.set_num_negatives(2);
+    c.set_evaluate_each_epoch(true);
+    c.set_request_timeout_s(20);
+    return ResolveRunConfig(c);
+  }
+
+  // Backends over one shared source; `trainer_fail_at` >= 0 makes the trainer throw at that global step.
+  JobBackends Backends(std::shared_ptr<ToySource> source, ToyCluster cluster, int64_t trainer_fail_at = -1,
+                       ToyTrainer** trainer_out = nullptr) {
+    JobBackends b;
+    b.train_set = source;
+    b.make_trainer = [source, trainer_fail_at, trainer_out] {
+      auto trainer = std::make_unique<ToyTrainer>(source, trainer_fail_at);
+      if (trainer_out) *trainer_out = trainer.get();
+      return trainer;
+    };
+    b.make_bank = [] { return std::make_unique<ToyBank>(/*seed=*/11); };
+    b.cluster = cluster;
+    b.evaluate = [](const proto::Tensor& query, const proto::Tensor& gallery) {
+      proto::EvalReport report;
+      report.set_mean_ap(static_cast<double>(query.shape(0)) / gallery.shape(0));
+      report.add_cmc(1.0);
+      return report;
+    };
+    return b;
+  }
+
+  proto::RunReport Run(caf::actor coordinator) {
+    proto::RunReport report;
+    self_->request(coordinator, kTimeout, run_atom::value)
+        .receive([&](RunReportMsg& r) { report = std::move(r.value); },
+                 [&](caf::error& e) { ADD_FAILURE() << "run failed: " << DescribeError(e); });
+    return report;
+  }
+
+  Config cfg_;
+  caf::actor_system system_;
+  caf::scoped_actor self_;
+};
+
+std::vector<std::pair<proto::Phase, int64_t>> Epochs(const proto::RunReport& report) {
+  std::vector<std::pair<proto::Phase, int64_t>> out;
+  for (const proto::EpochSummary& s : report.history()) out.emplace_back(s.phase(), s.epoch());
+  return out;
+}
+
+TEST_F(RuntimeTest, PhasesRunInOrderWithCheckpointsAndClusteringPerJointEpoch) {
+  auto source = std::make_shared<ToySource>(16);
+  ToyCluster cluster;
+  const std::string dir = TempDir("phases");
+  caf::actor job = SpawnCoordinator(system_, SmallConfig(), Backends(source, cluster), dir, /*resume=*/false);
+  const proto::RunReport report = Run(job);
+  ASSERT_TRUE(report.completed()) << report.error();
+  EXPECT_EQ(report.phase(), proto::PHASE_DONE);
+  const std::vector<std::pair<proto::Phase, int64_t>> expected = {
+      {proto::PHASE_WARMUP, 0}, {proto::PHASE_GAN_WARMUP, 0}, {proto::PHASE_GAN_WARMUP, 1},
+      {proto::PHASE_JOINT, 0},  {proto::PHASE_JOINT, 1}};
+  EXPECT_EQ(Epochs(report), expected);
+  // 16 samples / batch 4 in the warm-up phases; the joint phase trains every clustered sample (no outliers here).
+  for (const proto::EpochSummary& s : report.history()) EXPECT_EQ(s.steps(), 4) << proto::Phase_Name(s.phase());
+  EXPECT_EQ(report.global_step(), 20);
+  // One clustering pass before each joint epoch: the first after the memory is initialised, the second at the
+  // boundary between the two joint epochs.
+  EXPECT_EQ(cluster.calls->load(), 2);
+  // Evaluation before the joint phase (end of GAN warm-up) and after every joint epoch (reference §8).
+  EXPECT_FALSE(report.history(0).has_eval());
+  EXPECT_FALSE(report.history(1).has_eval());
+  EXPECT_TRUE(report.history(2).has_eval());
+  EXPECT_TRUE(report.history(3).has_eval());
+  EXPECT_TRUE(report.history(4).has_eval());
+  EXPECT_DOUBLE_EQ(report.history(4).eval().mean_ap(), 3.0 / 5.0);
+  EXPECT_GT(report.history(3).num_clusters(), 0);
+  // The last checkpoint says the run is done and holds the bank, the labels and the whole history.
+  proto::Checkpoint checkpoint;
+  ASSERT_TRUE(ReadLatestCheckpoint(dir, &checkpoint));
+  EXPECT_EQ(checkpoint.phase(), proto::PHASE_DONE);
+  EXPECT_EQ(checkpoint.global_step(), 20);
+  EXPECT_EQ(checkpoint.history_size(), 5);
+  EXPECT_EQ(checkpoint.memory_features().shape(0), 16);
+  EXPECT_EQ(checkpoint.pseudo_labels_size(), 16);
+  EXPECT_EQ(report.last_checkpoint(), (std::filesystem::path(dir) / "checkpoint-000000000020.pb").string());
+}
+
+TEST_F(RuntimeTest, StaleLabelOptionStartsJointEpochsWithoutWaitingAndStillCompletes) {
+  auto source = std::make_shared<ToySource>(16);
+  ToyCluster cluster;
+  proto::RunConfig config = SmallConfig();
+  config.set_joint_epochs(3);
+  config.set_train_on_stale_labels(true);
+  caf::actor job = SpawnCoordinator(system_, config, Backends(source, cluster), TempDir("stale"), false);
+  const proto::RunReport report = Run(job);
+  ASSERT_TRUE(report.completed()) << report.error();
+  ASSERT_EQ(report.history_size(), 6);
+  // Joint epochs 1 and 2 started on the labels already in use: nothing waited for the clusterer.
+  EXPECT_EQ(report.history(4).seconds_waiting_for_labels(), 0);
+  EXPECT_EQ(report.history(5).seconds_waiting_for_labels(), 0);
+  EXPECT_EQ(cluster.calls->load(), 3);
+}
+
+TEST_F(RuntimeTest, LoaderSendsNoMoreBatchesThanCredited) {
+  auto source = std::make_shared<ToySource>(32);
+  caf::actor pool = SpawnLoaderPool(system_, source, /*workers=*/3);
+  proto::EpochPlan plan;
+  plan.set_phase(proto::PHASE_GAN_WARMUP);
+  plan.set_epoch(0);
+  plan.set_batch_size(4);
+  plan.set_seed(3);
+  for (int64_t i = 0; i < 32; ++i) plan.add_indices(i);
+  self_->send(pool, plan_atom::value, Versioned(plan));
+  proto::Credit credit;
+  credit.set_credits(2);
+  self_->send(pool, Versioned(credit));
+  std::vector<int64_t> seen;
+  for (int i = 0; i < 2; ++i) {
+    self_->receive([&](const BatchMsg& b) { seen.push_back(b.value.batch()); },
+                   caf::after(kTimeout) >> [&] { ADD_FAILURE() << "batch " << i << " did not arrive"; });
+  }
+  // No credit left: nothing more arrives, and the pool never built more than it was allowed to hold.
+  bool extra = false;
+  self_->receive([&](const BatchMsg&) { extra = true; }, caf::after(std::chrono::milliseconds(300)) >> [] {});
+  EXPECT_FALSE(extra);
+  self_->request(pool, kTimeout, stats_atom::value).receive(
+      [&](const std::vector<int64_t>& stats) {
+        EXPECT_EQ(stats[0], 2);   // sent
+        EXPECT_LE(stats[2], 2);   // most held at once
+      },
+      [&](caf::error& e) { ADD_FAILURE() << DescribeError(e); });
+  credit.set_credits(3);
+  self_->send(pool, Versioned(credit));
+  for (int i = 0; i < 3; ++i) {
+    self_->receive([&](const BatchMsg& b) { seen.push_back(b.value.batch()); },
+                   caf::after(kTimeout) >> [&] { ADD_FAILURE() << "batch did not arrive"; });
+  }
+  EXPECT_EQ(seen, (std::vector<int64_t>{0, 1, 2, 3, 4}));  // in epoch order whichever worker finished first
+  self_->receive([&](const BatchMsg&) { extra = true; }, caf::after(std::chrono::milliseconds(300)) >> [] {});
+  EXPECT_FALSE(extra);
+  // Only what was credited was read from disk: 5 batches of 4.
+  EXPECT_EQ(source->loads.load(), 20);
+  self_->send_exit(pool, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(RuntimeTest, EpochOrderIsAPermutationFixedBySeed) {
+  proto::EpochPlan plan;
+  for (int64_t i = 0; i < 50; ++i) plan.add_indices(i);
+  plan.set_seed(1);
+  const std::vector<int64_t> a = EpochOrder(plan);
+  EXPECT_EQ(a, EpochOrder(plan));
+  std::vector<int64_t> sorted = a;
+  std::sort(sorted.begin(), sorted.end());
+  for (int64_t i = 0; i < 50; ++i) EXPECT_EQ(sorted[i], i);
+  plan.set_seed(2);
+  EXPECT_NE(a, EpochOrder(plan));
+}
+
+TEST_F(RuntimeTest, CorruptFileIsSkippedAndCounted) {
+  auto source = std::make_shared<ToySource>(8, std::set<int64_t>{5});
+  caf::actor pool = SpawnLoaderPool(system_, source, 1);
+  proto::EpochPlan plan;
+  plan.set_phase(proto::PHASE_WARMUP);
+  plan.set_batch_size(8);
+  plan.set_seed(1);
+  for (int64_t i = 0; i < 8; ++i) plan.add_indices(i);
+  self_->send(pool, plan_atom::value, Versioned(plan));
+  proto::Credit credit;
+  credit.set_credits(1);
+  self_->send(pool, Versioned(credit));
+  self_->receive(
+      [&](const BatchMsg& b) {
+        EXPECT_EQ(b.value.skipped_files(), 1);
+        EXPECT_EQ(b.value.indices_size(), 7);
+        EXPECT_EQ(b.value.images().shape(0), 7);
+        for (int64_t i : b.value.indices()) EXPECT_NE(i, 5);
+        BatchLimits limits;
+        limits.num_samples = 8;
+        EXPECT_EQ(ValidateBatch(b.value, limits), "");
+      },
+      caf::after(kTimeout) >> [] { ADD_FAILURE() << "no batch"; });
+  self_->send_exit(pool, caf::exit_reason::user_shutdown);
+}
+
+TEST_F(RuntimeTest, TooManyCorruptFilesStopTheRunCleanly) {
+  auto source = std::make_shared<ToySource>(16, std::set<int64_t>{1, 2, 3});
+  proto::RunConfig config = SmallConfig();
+  config.set_max_skipped_files_per_epoch(2);
+  caf::actor job = SpawnCoordinator(system_, config, Backends(source, ToyCluster{}), TempDir("corrupt"), false);
+  const proto::RunReport report = Run(job);
+  EXPECT_FALSE(report.completed());
+  EXPECT_NE(report.error().find("3 files skipped"), std::string::npos) << report.error();
+  EXPECT_EQ(report.phase(), proto::PHASE_WARMUP);
+}
+
+TEST_F(RuntimeTest, FailingClustererIsRestartedAndTheRunCompletes) {
+  auto source = std::make_shared<ToySource>(16);
+  ToyCluster cluster;
+  cluster.failures = 1;
+  caf::actor job = SpawnCoordinator(system_, SmallConfig(), Backends(source, cluster), TempDir("retry"), false);
+  const proto::RunReport report = Run(job);
+  ASSERT_TRUE(report.completed()) << report.error();
+  ASSERT_EQ(report.failures_size(), 1);
+  EXPECT_EQ(report.failures(0).actor(), "clusterer");
+  EXPECT_TRUE(report.failures(0).recoverable());
+  EXPECT_NE(report.failures(0).cause().find("simulated failure in pass 0"), std::string::npos)
+      << report.failures(0).cause();
+  EXPECT_EQ(cluster.calls->load(), 3);
+}
+
+TEST_F(RuntimeTest, ClustererThatKeepsFailingStopsTheRunWithTheLastCheckpointIntact) {
+  auto source = std::make_shared<ToySource>(16);
+  ToyCluster cluster;
+  cluster.failures = 100;
+  const std::string dir = TempDir("cluster_stop");
+  caf::actor job = SpawnCoordinator(system_, SmallConfig(), Backends(source, cluster), dir, false);
+  const proto::RunReport report = Run(job);
+  EXPECT_FALSE(report.completed());
+  EXPECT_EQ(report.phase(), proto::PHASE_JOINT);
+  EXPECT_NE(report.error().find("clusterer failed 3 time(s)"), std::string::npos) << report.error();
+  EXPECT_EQ(report.failures_size(), 3);
+  // The checkpoint of the end of GAN warm-up is intact and says where to continue.
+  proto::Checkpoint checkpoint;
+  ASSERT_TRUE(ReadLatestCheckpoint(dir, &checkpoint));
+  EXPECT_EQ(checkpoint.phase(), proto::PHASE_JOINT);
+  EXPECT_EQ(checkpoint.epoch(), 0);
+  EXPECT_EQ(checkpoint.global_step(), 12);
+}
+
+TEST_F(RuntimeTest, FailingStepStopsTheRunAndResumeEndsWhereAnUninterruptedRunEnds) {
+  // Reference run, never interrupted.
+  ToyTrainer* reference_trainer = nullptr;
+  auto source = std::make_shared<ToySource>(16);
+  const std::string dir_a = TempDir("uninterrupted");
+  caf::actor a = SpawnCoordinator(system_, SmallConfig(), Backends(source, ToyCluster{}, -1, &reference_trainer),
+                                  dir_a, false);
+  const proto::RunReport full = Run(a);
+  ASSERT_TRUE(full.completed()) << full.error();
+  proto::Checkpoint end_a;
+  ASSERT_TRUE(ReadLatestCheckpoint(dir_a, &end_a));
+
+  // The same run whose trainer throws in the middle of joint epoch 1 (global step 18 of 20).
+  const std::string dir_b = TempDir("interrupted");
+  caf::actor b = SpawnCoordinator(system_, SmallConfig(), Backends(source, ToyCluster{}, /*fail_at=*/18), dir_b,
+                                  false);
+  const proto::RunReport stopped = Run(b);
+  EXPECT_FALSE(stopped.completed());
+  EXPECT_NE(stopped.error().find("step 2 of epoch 1"), std::string::npos) << stopped.error();
+  EXPECT_NE(stopped.error().find("simulated c10::Error"), std::string::npos) << stopped.error();
+  proto::Checkpoint mid;
+  ASSERT_TRUE(ReadLatestCheckpoint(dir_b, &mid));
+  EXPECT_EQ(mid.phase(), proto::PHASE_JOINT);
+  EXPECT_EQ(mid.epoch(), 1);
+  EXPECT_EQ(mid.global_step(), 16);
+
+  // Resume with a healthy trainer: it replays joint epoch 1 and ends in the uninterrupted run's state.
+  caf::actor c = SpawnCoordinator(system_, SmallConfig(), Backends(source, ToyCluster{}), dir_b, /*resume=*/true);
+  const proto::RunReport resumed = Run(c);
+  ASSERT_TRUE(resumed.completed()) << resumed.error();
+  EXPECT_EQ(Epochs(resumed), Epochs(full));
+  proto::Checkpoint end_b;
+  ASSERT_TRUE(ReadLatestCheckpoint(dir_b, &end_b));
+  EXPECT_EQ(end_b.global_step(), end_a.global_step());
+  ASSERT_EQ(end_b.networks_size(), 1);
+  EXPECT_EQ(end_b.networks(0).tensors(0).tensor().data(), end_a.networks(0).tensors(0).tensor().data())
+      << "trainer weights differ";
+  EXPECT_EQ(end_b.memory_features().data(), end_a.memory_features().data()) << "memory banks differ";
+  EXPECT_EQ(std::vector<int64_t>(end_b.pseudo_labels().begin(), end_b.pseudo_labels().end()),
+            std::vector<int64_t>(end_a.pseudo_labels().begin(), end_a.pseudo_labels().end()));
+  EXPECT_EQ(end_b.rng(0).state(), end_a.rng(0).state());
+}
+
+TEST_F(RuntimeTest, MalformedMessagesAreAnsweredWithErrorsAndTheActorsCarryOn) {
+  auto source = std::make_shared<ToySource>(8);
+  caf::actor bank = SpawnMemoryBank(system_, std::make_unique<ToyBank>(1), 0.2);
+  caf::actor trainer = SpawnTrainer(system_, std::make_unique<ToyTrainer>(source), caf::actor{}, bank, 8, 0, 2);
+  caf::actor clusterer = SpawnClusterer(system_, ToyCluster{}, SmallConfig());
+  auto expect_error = [&](auto&& request, const std::string& needle) {
+    request.receive([&](caf::message&) { ADD_FAILURE() << "accepted a malformed message (" << needle << ")"; },
+                    [&](caf::error& e) {
+                      EXPECT_TRUE(IsError(e, gcl_errc::protocol) || IsError(e, gcl_errc::not_ready))
+                          << DescribeError(e);
+                      EXPECT_NE(DescribeError(e).find(needle), std::string::npos) << DescribeError(e);
+                    });
+  };
+  // A bank that is not initialised yet says so.
+  expect_error(self_->request(bank, kTimeout, snapshot_atom::value), "not initialised");
+  proto::BankSnapshot init;
+  init.set_version(kActorProtocolVersion);
+  *init.mutable_features() = FloatTensor({8, 4}, std::vector<float>(32, 0.5f));
+  self_->request(bank, kTimeout, init_atom::value, Wrap(init))
+      .receive([] {}, [&](caf::error& e) { ADD_FAILURE() << DescribeError(e); });
+
+  proto::FeatureUpdate update;
+  update.set_version(kActorProtocolVersion);
+  update.add_indices(9);  // a bank of 8 rows
+  *update.mutable_features() = FloatTensor({1, 4}, {1, 0, 0, 0});
+  expect_error(self_->request(bank, kTimeout, Wrap(update)), "FeatureUpdate.indices[0] = 9 is outside [0, 8)");
+  update.set_indices(0, 3);
+  *update.mutable_features() = FloatTensor({1, 3}, {1, 0, 0});
+  expect_error(self_->request(bank, kTimeout, Wrap(update)), "FeatureUpdate.features: shape [1, 3], expected [1, 4]");
+  update.mutable_features()->mutable_data()->pop_back();
+  expect_error(self_->request(bank, kTimeout, Wrap(update)), "11 bytes of data");
+  proto::PseudoLabels labels;
+  labels.set_version(kActorProtocolVersion);
+  labels.add_labels(0);
+  expect_error(self_->request(bank, kTimeout, labels_atom::value, Wrap(labels)), "1 labels for a bank of 8 rows");
+
+  proto::Batch batch;  // version 0: the sender forgot the field
+  batch.add_indices(0);
+  expect_error(self_->request(trainer, kTimeout, Wrap(batch)), "Batch.version is 0");
+  batch.set_version(kActorProtocolVersion);
+  batch.set_phase(proto::PHASE_WARMUP);
+  *batch.mutable_images() = FloatTensor({1, 3, 4}, std::vector<float>(12, 0.f));
+  expect_error(self_->request(trainer, kTimeout, Wrap(batch)), "Batch.images: shape [1, 3, 4] has rank 3");
+  *batch.mutable_images() = FloatTensor({1, 3, 4, 2}, std::vector<float>(24, 0.f));
+  expect_error(self_->request(trainer, kTimeout, Wrap(batch)), "no epoch in progress");
+  proto::EpochPlan plan;
+  plan.set_version(kActorProtocolVersion);
+  plan.set_phase(proto::PHASE_JOINT);
+  plan.set_batch_size(2);
+  plan.add_indices(0);
+  plan.add_indices(1);
+  plan.add_labels(0);  // one label for two indices
+  expect_error(self_->request(trainer, kTimeout, epoch_atom::value, Wrap(plan)), "1 labels for 2 indices");
+
+  proto::BankSnapshot bad_snapshot = init;
+  bad_snapshot.add_labels(0);  // 1 label for 8 rows
+  expect_error(self_->request(clusterer, kTimeout, cluster_atom::value, Wrap(bad_snapshot)),
+               "BankSnapshot.labels: 1 labels for 8 rows");
+
+  // All three are alive and answer well-formed requests.
+  self_->request(bank, kTimeout, snapshot_atom::value)
+      .receive([](const BankSnapshotMsg& s) { EXPECT_EQ(s.value.features().shape(0), 8); },
+               [&](caf::error& e) { ADD_FAILURE() << DescribeError(e); });
+  self_->request(trainer, kTimeout, extract_atom::value, std::string("train"))
+      .receive([](const TensorMsg& t) { EXPECT_EQ(t.value.shape(0), 8); },
+               [&](caf::error& e) { ADD_FAILURE() << DescribeError(e); });
+  self_->request(clusterer, kTimeout, cluster_atom::value, Wrap(init))
+      .receive([](const PseudoLabelsMsg& l) { EXPECT_EQ(l.value.labels_size(), 8); },
+               [&](caf::error& e) { ADD_FAILURE() << DescribeError(e); });
+  self_->request(trainer, kTimeout, stats_atom::value)
+      .receive([](const std::vector<int64_t>& s) { EXPECT_EQ(s[1], 3); },  // three batches rejected
+               [&](caf::error& e) { ADD_FAILURE() << DescribeError(e); });
+  for (const caf::actor& a : {bank, trainer, clusterer}) self_->send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST(RunConfigTest, DefaultsFollowTheReferenceAndBadValuesNameTheField) {
+  proto::RunConfig c;
+  c.set_joint_epochs(20);
+  const proto::RunConfig r = ResolveRunConfig(c);
+  EXPECT_EQ(r.batch_size(), 16);
+  EXPECT_EQ(r.k1(), 30);
+  EXPECT_EQ(r.k2(), 6);
+  EXPECT_EQ(r.min_samples(), 4);
+  EXPECT_DOUBLE_EQ(r.momentum(), 0.2);
+  EXPECT_DOUBLE_EQ(r.temperature(), 0.04);
+  EXPECT_EQ(r.num_negatives(), 8192);
+  EXPECT_FALSE(r.train_on_stale_labels());
+  c.set_rho(1.5);
+  try {
+    ResolveRunConfig(c);
+    ADD_FAILURE() << "rho 1.5 accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("RunConfig.rho"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ResolveRunConfig(proto::RunConfig{}), std::runtime_error);  // nothing to train
+  EXPECT_THROW(ParseHostPort("workers[0]", "localhost"), std::runtime_error);
+  EXPECT_THROW(ParseHostPort("workers[0]", "localhost:99999"), std::runtime_error);
+  EXPECT_EQ(ParseHostPort("workers[0]", "127.0.0.1:4242").second, 4242);
+}
+
+}  // namespace
+}  // namespace gcl::actors
