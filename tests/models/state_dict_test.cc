@@ -51,11 +51,12 @@ void ExpectPickleCases(const StateDict& sd) {
 }
 
 TEST(TorchZip, ReadsDtypesViewsAndNestedValuesProtocol2) {
-  // top level {"tensors": OrderedDict, "count": 2**40, ...}: no state_dict key, so tensors sit one level down
-  // and the reader sees no tensor at the top; it must still parse every other value.
-  const Checkpoint top = ReadCheckpoint(std::string(kData) + "pickle_cases.pth");
-  EXPECT_TRUE(top.tensors.empty());
-  EXPECT_EQ(top.skipped_entries.size(), 6u);
+  // The tensors plus ints (one wider than 32 bits), a float, a list, a nested dict with a tuple, an
+  // argparse.Namespace: every non-tensor value must parse and be listed as skipped.
+  const Checkpoint c = ReadCheckpoint(std::string(kData) + "pickle_cases.pth");
+  ASSERT_EQ(c.tensors.size(), 8u);
+  ExpectPickleCases(c.tensors);
+  EXPECT_EQ(c.skipped_entries, (std::vector<std::string>{"count", "neg", "ratio", "names", "nested", "args"}));
 }
 
 TEST(TorchZip, ReadsProtocol4) {

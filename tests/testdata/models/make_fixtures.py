@@ -143,8 +143,10 @@ def main(out_dir):
     cases["flags"] = torch.tensor([True, False, True])
     cases["scalar"] = torch.tensor(2.5)
     cases["empty"] = torch.zeros(0, 3)
-    torch.save({"tensors": cases, "count": 2 ** 40, "neg": -5, "ratio": 1.5, "names": ["a", "b"],
-                "nested": {"k": (1, None, True)}}, os.path.join(out_dir, "pickle_cases.pth"))
+    mixed = collections.OrderedDict(cases)
+    mixed.update({"count": 2 ** 40, "neg": -5, "ratio": 1.5, "names": ["a", "b"], "nested": {"k": (1, None, True)},
+                  "args": argparse.Namespace(lr=0.1)})
+    torch.save(mixed, os.path.join(out_dir, "pickle_cases.pth"))
     # the same, pickled with protocol 4 (FRAME, SHORT_BINUNICODE, MEMOIZE, STACK_GLOBAL opcodes)
     torch.save(cases, os.path.join(out_dir, "pickle_cases_protocol4.pth"), pickle_protocol=4)
 
