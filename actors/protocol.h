@@ -40,6 +40,7 @@ using EvalReportMsg = ProtoMessage<proto::EvalReport>;
 using EpochSummaryMsg = ProtoMessage<proto::EpochSummary>;
 using FailureMsg = ProtoMessage<proto::Failure>;
 using JobSpecMsg = ProtoMessage<proto::JobSpec>;
+using JobListMsg = ProtoMessage<proto::JobList>;
 using JobResultMsg = ProtoMessage<proto::JobResult>;
 using JobReportMsg = ProtoMessage<proto::JobReport>;
 using CheckpointMsg = ProtoMessage<proto::Checkpoint>;
@@ -82,6 +83,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(gcl_protocol, caf::id_block::gcl_types::end)
   CAF_ADD_TYPE_ID(gcl_protocol, (gcl::actors::ProtoMessage<gcl::proto::JobReport>))
   CAF_ADD_TYPE_ID(gcl_protocol, (gcl::actors::ProtoMessage<gcl::proto::Checkpoint>))
   CAF_ADD_TYPE_ID(gcl_protocol, (gcl::actors::ProtoMessage<gcl::proto::RunReport>))
+  CAF_ADD_TYPE_ID(gcl_protocol, (gcl::actors::ProtoMessage<gcl::proto::JobList>))
 
   // What a message asks for (text <= 10 characters).
   CAF_ADD_ATOM(gcl_protocol, gcl::actors, plan_atom, "plan")
