@@ -286,7 +286,8 @@ ReidDataset LoadMarketStyle(const std::string& name, const std::string& root, co
   auto gallery = ReadMarketStyleSplit(base / "bounding_box_test", name, &d.junk_dropped);
   d.train = BuildSplit(std::move(train), true, (base / "bounding_box_train").string(), "train", true, name,
                        options, &d.corrupt);
-  d.query = BuildSplit(std::move(query), false, (base / "query").string(), "", false, name, options, &d.corrupt);
+  d.query = BuildSplit(std::move(query), false, (base / "query").string(), "test", options.query_structures, name,
+                       options, &d.corrupt);
   d.gallery = BuildSplit(std::move(gallery), false, (base / "bounding_box_test").string(), "test",
                          options.gallery_structures, name, options, &d.corrupt);
   return d;
@@ -469,8 +470,8 @@ ReidDataset LoadMsmt17(const std::string& root, const DatasetOptions& options) {
   std::vector<RawItem> gallery = ReadMsmtList(layout->base / "list_gallery.txt", test_dir, options);
   d.train = BuildSplit(std::move(train), true, (layout->base / "list_train.txt").string() + " + list_val.txt",
                        "train", true, name, options, &d.corrupt);
-  d.query = BuildSplit(std::move(query), false, (layout->base / "list_query.txt").string(), "", false, name,
-                       options, &d.corrupt);
+  d.query = BuildSplit(std::move(query), false, (layout->base / "list_query.txt").string(), "test",
+                       options.query_structures, name, options, &d.corrupt);
   d.gallery = BuildSplit(std::move(gallery), false, (layout->base / "list_gallery.txt").string(), "test",
                          options.gallery_structures, name, options, &d.corrupt);
   return d;
@@ -539,8 +540,8 @@ ReidDataset LoadFolderDataset(const std::string& root, const DatasetOptions& opt
   d.train = BuildSplit(to_items(train, train_pids), true, (base / "train").string(), "train", true, name, options,
                        &d.corrupt);
   if (has_query) {
-    d.query = BuildSplit(to_items(query, test_pids), false, (base / "query").string(), "", false, name, options,
-                         &d.corrupt);
+    d.query = BuildSplit(to_items(query, test_pids), false, (base / "query").string(), "test",
+                         options.query_structures, name, options, &d.corrupt);
     d.gallery = BuildSplit(to_items(gallery, test_pids), false, (base / "gallery").string(), "test",
                            options.gallery_structures, name, options, &d.corrupt);
   }
@@ -609,8 +610,8 @@ ReidDataset LoadCsvDataset(const std::string& csv_path, const DatasetOptions& op
   d.root = folder.string();
   d.train = BuildSplit(std::move(splits[0]), true, csv_path + " (train rows)", "train", true, name, options,
                        &d.corrupt);
-  d.query = BuildSplit(std::move(splits[1]), false, csv_path + " (query rows)", "", false, name, options,
-                       &d.corrupt);
+  d.query = BuildSplit(std::move(splits[1]), false, csv_path + " (query rows)", "test", options.query_structures,
+                       name, options, &d.corrupt);
   d.gallery = BuildSplit(std::move(splits[2]), false, csv_path + " (gallery rows)", "test",
                          options.gallery_structures, name, options, &d.corrupt);
   return d;

@@ -87,8 +87,10 @@ struct DatasetOptions {
   // every angle in `render_angles` (MSMT17 keeps the pid subfolder, reference section 3).
   std::string mesh_dir;
   std::vector<int> render_angles = {kRenderAngles.begin(), kRenderAngles.end()};
-  // Attach `<mesh_dir>/test/...` renders to gallery records too (the reference only shows them); they must exist.
+  // Attach `<mesh_dir>/test/...` renders to gallery (and query) records too; they must then exist. The reference
+  // only displays gallery renders; the synthetic world (data/synth) writes query renders there as well.
   bool gallery_structures = false;
+  bool query_structures = false;
   ImageCheck image_check = ImageCheck::kHeader;
   // Fatal when more than this fraction of a split's images is corrupt (checked with image_check != kNone).
   double max_corrupt_fraction = 0.01;

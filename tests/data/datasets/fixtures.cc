@@ -69,7 +69,7 @@ std::vector<std::string> WriteMarketTree(const std::string& root, const std::str
     }
   };
   write_split(spec.train, "bounding_box_train", "train");
-  write_split(spec.query, "query", "");
+  write_split(spec.query, "query", "test");
   write_split(spec.gallery, "bounding_box_test", "test");
   return train_names;
 }

@@ -49,7 +49,7 @@ struct MarketSpec {
   int height = 16;
   int width = 8;
   std::string subfolder;     // e.g. "DukeMTMC-reID"; empty writes the splits directly under the root
-  bool write_renders = true;  // <mesh>/train/render*/ for train images, <mesh>/test/render*/ for gallery
+  bool write_renders = true;  // <mesh>/train/render*/ for train, <mesh>/test/render*/ for query and gallery
 };
 
 // Writes `<root>/<subfolder>/{bounding_box_train, query, bounding_box_test}/PPPP_cCs1_FFFFFF_00.jpg` and the GCL

@@ -63,7 +63,9 @@ TEST(Market1501, FieldConventions) {
     MarketName n;
     ASSERT_TRUE(ParseMarketName(r.path, &n));
     EXPECT_EQ(r.camid, n.camera - 1);  // 0-based
-    if (i > 0) EXPECT_LT(d.train.records[i - 1].path, r.path);  // sorted
+    if (i > 0) {
+      EXPECT_LT(d.train.records[i - 1].path, r.path);  // sorted
+    }
     ASSERT_TRUE(r.has_structures());
     const std::string name = fs::path(r.path).filename().string();
     EXPECT_EQ(r.StructurePath(0), options.mesh_dir + "/train/render/" + name);
@@ -86,7 +88,7 @@ TEST(Market1501, FindsReleaseSubfolderAndWorksWithoutMesh) {
   EXPECT_THROW(d.train.records[0].StructurePath(0), std::runtime_error);
 }
 
-TEST(Market1501, GalleryStructuresFromTestFolder) {
+TEST(Market1501, TestStructuresFromTestFolder) {
   TempDir dir;
   testing::WriteMarketTree(dir.path() + "/m", dir.path() + "/mesh", testing::SmallMarketSpec(2, 2));
   DatasetOptions options;
@@ -95,6 +97,13 @@ TEST(Market1501, GalleryStructuresFromTestFolder) {
   const ReidDataset d = LoadMarket1501(dir.path() + "/m", options);
   ASSERT_TRUE(d.gallery.records[0].has_structures());
   EXPECT_THAT(d.gallery.records[0].StructurePath(90), HasSubstr("/mesh/test/render_90/"));
+  EXPECT_FALSE(d.query.records[0].has_structures());
+  options.query_structures = true;
+  const ReidDataset q = LoadMarket1501(dir.path() + "/m", options);
+  EXPECT_THAT(q.query.records[0].StructurePath(0), HasSubstr("/mesh/test/render/"));
+  fs::remove_all(dir.path() + "/mesh/test/render_180");
+  EXPECT_THAT(ErrorOf([&] { LoadMarket1501(dir.path() + "/m", options); }),
+              HasSubstr("missing mesh renders under " + dir.path() + "/mesh/test"));
 }
 
 TEST(Market1501, MissingSplitNamesTheFolder) {
