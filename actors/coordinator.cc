@@ -2,22 +2,23 @@
 // data, advanced by the transitions drawn here. On [done] or [stopped] the coordinator answers the run request with
 // the RunReport, shuts its children down and quits.
 //
-//            (run_atom)
-//   [idle] ------------> [restore] --(--resume and a checkpoint)--> phase/epoch from the checkpoint --+
-//                            |                                                                     |
-//                            +--(fresh start)--+                                                   |
-//                                              v                                                   v
-//   +----------------------------- running -------------------------------------------------------------+
-//   |  [warmup] --warmup_epochs done--> [gan_warmup] --gan_warmup_epochs done--> [joint] --joint_epochs--+--> [done]
-//   |   ^    |                            ^    |                                  ^    |    done           |
-//   |   +----+ epoch: plan -> loader,     +----+ epoch                           |    v                   |
-//   |          trainer -> summary;                                    init bank (once) |                   |
-//   |          boundary: evaluate +                                   cluster -> labels -> plan -> train    |
-//   |          checkpoint (in parallel                                (next epoch's clustering starts at    |
-//   |          with the next epoch)                                   the boundary, beside eval + ckpt)     |
-//   +------------------------------------------------------------------------------------------------------+
-//          any failure that cannot be recovered (trainer step, loader, clusterer after its retries,
-//          a supervised actor going down) --> [stopped] (the last checkpoint stays intact)
+//             (run_atom)
+//   [idle] ---------------> [restore] --(--resume, checkpoint found)--> phase + epoch from the checkpoint --+
+//                               |                                                                          |
+//                               +--(fresh start, or no checkpoint)----+                                    |
+//                                                                     v                                    v
+//    +---------------------------------------------- running ------------------------------------------------+
+//    |                                                                                                       |
+//    |   [warmup] ----warmup done----> [gan_warmup] ----gan warm-up done----> [joint] ----joint done----> [done]
+//    |    ^    |                        ^    |                                 ^    |
+//    |    +----+ one epoch:             +----+ one epoch                       +----+ one epoch:
+//    |           plan -> loader,                                                     (first: bank <- train features)
+//    |           epoch request -> trainer,                                           labels ready? -> plan -> train
+//    |           summary -> boundary work                                            boundary: next clustering starts
+//    |                                                                               beside evaluation + checkpoint
+//    +-------------------------------------------------------------------------------------------------------+
+//         unrecoverable failure anywhere (trainer step, loader, clusterer after its retries, a child going down)
+//         ---> [stopped]: the report says why; the last checkpoint is intact
 //
 // A phase with 0 epochs is skipped. Recoverable failures (a clusterer pass that throws) restart the failed
 // actor and retry; each one is listed in the report.

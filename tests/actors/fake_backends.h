@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <set>
@@ -104,6 +105,7 @@ class ToyTrainer : public TrainerBackend {
       throw std::runtime_error("CUDA out of memory (simulated c10::Error at step " + std::to_string(step_) + ")");
     }
     ++step_;
+    if (on_step) on_step(step_);
     const int64_t size = batch.indices_size();
     double loss = 0;
     StepOutput out;
@@ -166,6 +168,8 @@ class ToyTrainer : public TrainerBackend {
     }
   }
   const std::vector<float>& weights() const { return w_; }
+  // Called at the start of every step with the global step count (1-based), e.g. to pace or announce steps.
+  std::function<void(int64_t)> on_step;
 
  private:
   static double phase_factor(const proto::Batch& batch) { return static_cast<double>(batch.phase()); }
