@@ -692,7 +692,12 @@ Checkpoint ReadSafetensors(const std::string& path) {
     }
     if (!known) Fail(path, "tensor '" + name + "' has unsupported dtype '" + dtype_json.s + "'");
     std::vector<int64_t> shape;
-    for (const Json& d : field("shape").items) shape.push_back(static_cast<int64_t>(d.number));
+    for (const Json& d : field("shape").items) {
+      if (d.kind != Json::Kind::kNumber || d.number < 0 || d.number != static_cast<double>(static_cast<int64_t>(d.number))) {
+        Fail(path, "tensor '" + name + "' has a shape entry that is not a non-negative integer");
+      }
+      shape.push_back(static_cast<int64_t>(d.number));
+    }
     const Json& offsets = field("data_offsets");
     if (offsets.items.size() != 2) Fail(path, "tensor '" + name + "' data_offsets must have two entries");
     const auto begin = static_cast<uint64_t>(offsets.items[0].number), end = static_cast<uint64_t>(offsets.items[1].number);
