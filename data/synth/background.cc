@@ -177,6 +177,11 @@ cv::Mat MakeBackgroundPlate(BackgroundStyle style, cv::Size size, float horizon_
 
   cv::Mat plate;
   img.convertTo(plate, CV_32FC3, 1.0 / 255.0);
+  // Street scenes are mostly muted: pull colours more than halfway to their grey level (signs and cars keep some colour).
+  cv::Mat grey, grey3;
+  cv::cvtColor(plate, grey, cv::COLOR_RGB2GRAY);
+  cv::merge(std::vector<cv::Mat>{grey, grey, grey}, grey3);
+  cv::addWeighted(plate, 0.45, grey3, 0.55, 0.0, plate);
   // Fine texture and a slight defocus: the background is never the sharpest thing in a surveillance crop.
   cv::Mat grain(size, CV_32FC3);
   rng.fill(grain, cv::RNG::NORMAL, cv::Scalar::all(0.0), cv::Scalar::all(0.03));

@@ -55,7 +55,7 @@ std::vector<CameraSpec> SampleCameras(const WorldSpec& spec, Rng& rng) {
     r.contrast = std::clamp(1.f + rng.Normal(0.f, 0.15f * s), 0.6f, 1.4f);
     r.black_level = rng.Uniform(0.f, 0.08f * s);
 
-    c.light_intensity = rng.Uniform(0.55f, 1.3f);
+    c.light_intensity = std::clamp(std::exp(rng.Normal(0.f, 0.3f * s)), 0.5f, 1.4f);
     const float warmth = rng.Uniform(-1.f, 1.f) * std::min(s, 1.f);
     c.light_colour = warmth >= 0.f ? cv::Vec3f(1.f, 1.f - 0.12f * warmth, 1.f - 0.3f * warmth)
                                    : cv::Vec3f(1.f + 0.2f * warmth, 1.f + 0.05f * warmth, 1.f);
@@ -64,7 +64,7 @@ std::vector<CameraSpec> SampleCameras(const WorldSpec& spec, Rng& rng) {
     c.ambient = rng.Uniform(0.25f, 0.6f);
     c.background = static_cast<BackgroundStyle>(styles[k]);
     c.background_seed = rng.Next();
-    c.defocus_sigma = rng.Uniform(0.f, 0.8f);
+    c.defocus_sigma = rng.Uniform(0.f, 0.6f * spec.max_blur_sigma);
     c.noise_sigma = rng.Uniform(0.2f, 1.f) * spec.max_noise_sigma;
     c.resolution_scale = rng.Uniform(spec.min_resolution_scale, spec.max_resolution_scale);
     cameras.push_back(c);

@@ -52,8 +52,8 @@ struct CameraSpec {
   float resolution_scale = 1.f;  // typical fraction of crop resolution this camera resolves the person at
 };
 
-// `spec.num_cameras` cameras with spread preferred yaws and strong (scaled by camera_colour_strength)
-// differences in colour response and light.
+// `spec.num_cameras` cameras with spread preferred yaws and strong differences in colour response, light level
+// and illuminant tint (all three scaled by camera_colour_strength; 0 gives neutral, equally lit cameras).
 std::vector<CameraSpec> SampleCameras(const WorldSpec& spec, Rng& rng);
 
 // Maps a scene image (CV_32FC3, RGB, 0..1) to what the camera records (CV_32FC3, RGB, clamped to 0..1).

@@ -98,7 +98,7 @@ std::vector<float> ColourHistogramFeature(const cv::Mat& bgr) {
     const int stripe = std::min(kStripes - 1, y * kStripes / hsv.rows);
     float* hist = feature.data() + stripe * kBinsPerStripe;
     const cv::Vec3b* px = hsv.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < hsv.cols; ++x) {
+    for (int x = hsv.cols / 8; x < hsv.cols - hsv.cols / 8; ++x) {
       const int h = px[x][0], s = px[x][1], v = px[x][2];
       if (s < 40 || v < 30) {
         hist[kHueBins * kSatBins * kValBins + std::min(kGreyBins - 1, v * kGreyBins / 256)] += 1.f;

@@ -36,7 +36,8 @@ struct ReidMetrics {
 ReidMetrics EvaluateRanking(const std::vector<float>& distance, const std::vector<ReidSample>& query,
                             const std::vector<ReidSample>& gallery, int max_rank = 10);
 
-// Six horizontal stripes x an HSV histogram (8 hue x 3 saturation x 3 value bins, plus 4 grey-level bins for
+// The central three quarters of the columns (detection boxes centre the person), cut into
+// six horizontal stripes x an HSV histogram (8 hue x 3 saturation x 3 value bins, plus 4 grey-level bins for
 // unsaturated pixels), each stripe L1-normalised, square-rooted (Hellinger), concatenated. Input: 8-bit BGR.
 std::vector<float> ColourHistogramFeature(const cv::Mat& bgr);
 

@@ -100,7 +100,17 @@ World PlanWorld(const WorldSpec& spec, uint64_t seed) {
   for (const CameraSpec& cam : world.cameras) {
     // Steeper cameras see more ground behind the person (pitch 5 deg: horizon at 75% of the plate, 35 deg: 25%).
     const float horizon = 0.75f - 0.5f * (cam.pitch_deg - 5.f) / 30.f;
-    world.plates.push_back(MakeBackgroundPlate(cam.background, {plate_w, plate_h}, horizon, cam.background_seed));
+    // A camera overlooks a street that changes along its width: its own style plus two drawn from all styles,
+    // so scenes overlap between cameras and the background alone does not name the camera.
+    Rng plate_rng(cam.background_seed);
+    std::vector<cv::Mat> segments;
+    for (int k = 0; k < 3; ++k) {
+      const auto style = k == 0 ? cam.background : static_cast<BackgroundStyle>(plate_rng.UniformInt(0, 5));
+      segments.push_back(MakeBackgroundPlate(style, {plate_w / 3, plate_h}, horizon, plate_rng.Next()));
+    }
+    cv::Mat plate;
+    cv::hconcat(segments, plate);
+    world.plates.push_back(plate);
   }
   Rng template_rng = root.Fork(kTemplateStream, 0);
   const std::vector<Outfit> templates = SampleOutfitTemplates(spec.num_outfit_templates, template_rng);

@@ -28,7 +28,7 @@ struct WorldSpec {
 
   // Identities. Train and test identities are disjoint; distractors are gallery images with pid 0 ("0000" in
   // Market-1501, kept in the gallery: reference section 9).
-  int num_train_ids = 120;
+  int num_train_ids = 130;
   int num_test_ids = 100;
   int num_distractors = 100;
 
@@ -37,7 +37,7 @@ struct WorldSpec {
   int min_cameras_per_id = 2;
   int max_cameras_per_id = 5;
   int min_images_per_camera = 2;
-  int max_images_per_camera = 6;
+  int max_images_per_camera = 7;
   int sequences_per_camera = 6;  // the "sS" field of Market names
 
   // Look-alikes: identities draw their outfit from this many templates and only jitter it, so several
