@@ -36,7 +36,10 @@ struct BodyShape {
   float gender = 0.5f;  // 0 female .. 1 male
   float muscle = 0.5f;  // 0 min .. 0.5 average .. 1 max muscle
   float weight = 0.5f;  // 0 min .. 0.5 average .. 1 max weight
-  float height = 0.5f;  // 0 min .. 0.5 average .. 1 max height (the targets change stature by about -/+ 20%)
+  // 0 min .. 0.5 average .. 1 max height. MakeHuman's extremes are far apart: stature of the average female /
+  // male is 1.22 / 1.36 m at 0, 1.59 / 1.73 m at 0.5, 2.31 / 2.45 m at 1 (linear in between), so adults seen
+  // on a street lie within about [0.35, 0.65].
+  float height = 0.5f;
   // Ethnicity blend; normalised to sum 1 inside (all three 0 throws).
   float african = 1 / 3.f, asian = 1 / 3.f, caucasian = 1 / 3.f;
 };
