@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -45,6 +47,29 @@ TEST(BodyModelTest, LoadsTheEmbeddedAsset) {
   EXPECT_EQ(m.bone_names().size(), 53u);
   EXPECT_GE(m.BoneIndex("hand_r"), 0);
   EXPECT_EQ(m.BoneIndex("no_such_bone"), -1);
+}
+
+TEST(BodyModelTest, FileAssetEqualsTheEmbeddedOneAndDamageIsReported) {
+  // The test's working directory is its runfiles tree (data dependency in tests/data/body/BUILD).
+  const std::string path = "data/body/assets/makehuman_body.bin";
+  const BodyModel from_file = BodyModel::LoadFromFile(path);
+  BodyShape shape;
+  shape.weight = 0.9f;
+  EXPECT_EQ(from_file.Pose(shape, Walk(0.6f)).vertices, Model().Pose(shape, Walk(0.6f)).vertices);
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 1000000u);
+  for (std::size_t cut : {std::size_t{40}, bytes.size() / 2, bytes.size() - 1}) {
+    try {
+      BodyModel::LoadFromBytes(bytes.data(), cut, "cut.bin");
+      FAIL() << "expected a throw at " << cut;
+    } catch (const std::runtime_error& e) {
+      EXPECT_THAT(e.what(), ::testing::HasSubstr("cut.bin: truncated")) << cut;
+    }
+  }
+  std::vector<unsigned char> longer = bytes;
+  longer.push_back(0);
+  EXPECT_THROW(BodyModel::LoadFromBytes(longer.data(), longer.size(), "long.bin"), std::runtime_error);
 }
 
 TEST(BodyModelTest, PoseIsDeterministic) {
