@@ -81,12 +81,19 @@ cv::Mat ResampleHorizontal(const cv::Mat& in, int out_width) {
     uint8_t* dst = out.ptr<uint8_t>(y);
     for (int xx = 0; xx < out_width; ++xx) {
       const int32_t* k = &c.k[static_cast<size_t>(xx) * c.ksize];
-      const int x0 = c.first[xx];
-      for (int ch = 0; ch < channels; ++ch) {
-        int32_t sum = 1 << (kPrecisionBits - 1);
-        for (int x = 0; x < c.count[xx]; ++x) sum += src[(x0 + x) * channels + ch] * k[x];
-        dst[xx * channels + ch] = Clip8(sum);
+      const uint8_t* p = src + c.first[xx] * channels;
+      // All channels in one sweep over the taps (the same sums as one channel at a time, in the same order).
+      int32_t sum[3] = {1 << (kPrecisionBits - 1), 1 << (kPrecisionBits - 1), 1 << (kPrecisionBits - 1)};
+      if (channels == 3) {
+        for (int x = 0; x < c.count[xx]; ++x, p += 3) {
+          sum[0] += p[0] * k[x];
+          sum[1] += p[1] * k[x];
+          sum[2] += p[2] * k[x];
+        }
+      } else {
+        for (int x = 0; x < c.count[xx]; ++x) sum[0] += p[x] * k[x];
       }
+      for (int ch = 0; ch < channels; ++ch) dst[xx * channels + ch] = Clip8(sum[ch]);
     }
   }
   return out;
@@ -226,14 +233,18 @@ cv::Mat ApplyGeometry(const cv::Mat& image, const AugmentDraw& draw, int pad) {
 void NormalizeToChw(const cv::Mat& image, const Normalization& norm, float* out) {
   const int channels = image.channels();
   const size_t plane = static_cast<size_t>(image.rows) * image.cols;
+  // torchvision: ToTensor divides by 255 in float, Normalize subtracts the mean and divides by the std. A table
+  // per channel holds exactly those float results for the 256 byte values.
+  float table[3][256];
+  for (int c = 0; c < channels; ++c) {
+    for (int v = 0; v < 256; ++v) table[c][v] = (static_cast<float>(v) / 255.0f - norm.mean[c]) / norm.std[c];
+  }
   for (int y = 0; y < image.rows; ++y) {
     const uint8_t* src = image.ptr<uint8_t>(y);
-    for (int x = 0; x < image.cols; ++x) {
-      for (int c = 0; c < channels; ++c) {
-        // torchvision: ToTensor divides by 255 in float, Normalize subtracts the mean and divides by the std.
-        out[c * plane + static_cast<size_t>(y) * image.cols + x] =
-            (static_cast<float>(src[x * channels + c]) / 255.0f - norm.mean[c]) / norm.std[c];
-      }
+    for (int c = 0; c < channels; ++c) {
+      float* dst = out + c * plane + static_cast<size_t>(y) * image.cols;
+      const float* t = table[c];
+      for (int x = 0; x < image.cols; ++x) dst[x] = t[src[x * channels + c]];
     }
   }
 }
