@@ -1,0 +1,832 @@
+#include "tools/train/gcl_backends.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <numeric>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "actors/protocol.h"
+#include "clustering/evaluation.h"
+#include "clustering/pseudo_labels.h"
+#include "common/torch_runtime.h"
+#include "data/pipeline/batch_loader.h"
+#include "data/pipeline/image_transforms.h"
+#include "data/pipeline/sample_rng.h"
+#include "data/synth/synthetic_world.h"
+#include "losses/view_contrast.h"
+#include "models/discriminator.h"
+#include "models/generator.h"
+#include "models/identity_encoder.h"
+#include "models/identity_encoder_io.h"
+#include "proto/tensor_codec.h"
+#include "tools/extract/extract_lib.h"
+#include "training/joint_step.h"
+
+namespace gcl::train {
+namespace {
+
+namespace fs = std::filesystem;
+using actors::StepOutput;
+
+std::string Resolve(const std::string& path, const std::string& working_dir) {
+  if (path.empty() || fs::path(path).is_absolute() || working_dir.empty()) return path;
+  return (fs::path(working_dir) / path).string();
+}
+
+std::string DefaultCacheDir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+    return std::string(xdg) + "/gcl";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return std::string(home) + "/.cache/gcl";
+  return (fs::temp_directory_path() / "gcl-cache").string();
+}
+
+torch::Tensor Decode(const proto::Tensor& message, const std::string& what) {
+  StatusOr<at::Tensor> t = proto::DecodeTensor(message);
+  if (!t.ok()) throw std::runtime_error(what + ": " + t.error());
+  return std::move(t).value();
+}
+
+torch::Tensor IndexTensor(const google::protobuf::RepeatedField<int64_t>& values) {
+  return torch::tensor(std::vector<int64_t>(values.begin(), values.end()), torch::kInt64);
+}
+
+// Labels for the stage-1 warm-up: DBSCAN clusters, and every outlier its own class (SpCL's un-clustered
+// instances), so that every sample of the epoch has a positive (its own memory slot at least).
+torch::Tensor InstanceFilledLabels(const std::vector<int64_t>& labels, int64_t* clusters, int64_t* outliers) {
+  int64_t next = 0;
+  for (int64_t l : labels) next = std::max(next, l + 1);
+  *clusters = next;
+  *outliers = 0;
+  std::vector<int64_t> out(labels);
+  for (int64_t& l : out) {
+    if (l < 0) {
+      l = next++;
+      ++*outliers;
+    }
+  }
+  return torch::tensor(out, torch::kInt64);
+}
+
+clustering::PseudoLabelOptions ClusterOptions(const proto::RunConfig& run) {
+  clustering::PseudoLabelOptions o;
+  o.k1 = run.k1();
+  o.k2 = run.k2();
+  o.min_samples = run.min_samples();
+  o.rho = run.rho();
+  return o;
+}
+
+// ---- SampleSource ----
+
+class DatasetSource : public actors::SampleSource {
+ public:
+  DatasetSource(std::shared_ptr<const data::ReidDataset> dataset, const proto::TrainConfig& config)
+      : dataset_(std::move(dataset)),
+        height_(config.data().height()),
+        width_(config.data().width()),
+        angles_(config.data().reference_new_angles() ? data::kReferenceNewAngles : data::kAllNewAngles) {}
+  int64_t size() const override { return static_cast<int64_t>(dataset_->train.records.size()); }
+  actors::ImageSize image_size() const override { return {height_, width_}; }
+  bool has_structure() const override {
+    return !dataset_->train.records.empty() && dataset_->train.records.front().has_structures();
+  }
+  void Load(int64_t index, uint64_t seed, float* image, float* structure_ori, float* structure_new) override {
+    const data::ImageRecord& r = dataset_->train.records.at(static_cast<size_t>(index));
+    const cv::Mat rgb = data::Resize(data::DecodeRgb(r.path), static_cast<int>(height_), static_cast<int>(width_),
+                                     data::ResizeKernel::kPilBicubic);
+    data::NormalizeToChw(rgb, data::kImageNetNorm, image);
+    if (structure_ori == nullptr && structure_new == nullptr) return;
+    data::SampleRng rng(seed);
+    const int angle = angles_[rng.Below(angles_.size())];  // reference §3: one random new view per sample
+    auto luma = [&](int a, float* out) {
+      const cv::Mat s = data::Resize(data::DecodeLuma(r.StructurePath(a)), static_cast<int>(height_),
+                                     static_cast<int>(width_), data::ResizeKernel::kPilBicubic);
+      data::NormalizeToChw(s, data::kStructureNorm, out);
+    };
+    if (structure_ori != nullptr) luma(0, structure_ori);
+    if (structure_new != nullptr) luma(angle, structure_new);
+  }
+
+ private:
+  std::shared_ptr<const data::ReidDataset> dataset_;
+  int64_t height_, width_;
+  std::vector<int> angles_;
+};
+
+// ---- shared state between the backends of one run ----
+
+struct Shared {
+  std::mutex mu;
+  // Pseudo labels of the joint epoch the clusterer computed last (reference §6: start of every stage-3 epoch).
+  std::vector<int64_t> joint_labels;
+  int64_t joint_labels_epoch = -1;
+  // E_id weights at each query extraction, matched in order with the evaluator's calls (the runtime evaluates in
+  // boundary order) so the best model by test mAP can be exported (reference §7 model_best).
+  struct Snapshot {
+    proto::Phase phase;
+    int64_t epoch;
+    models::IdentityEncoderOptions options;
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  };
+  std::deque<Snapshot> pending_evals;
+  double best_map = -1;
+};
+
+void ExportSnapshot(const Shared::Snapshot& s, const std::string& path) {
+  models::IdentityEncoder net(s.options);
+  torch::NoGradGuard no_grad;
+  std::unordered_map<std::string, torch::Tensor> params;
+  for (auto& p : net->named_parameters()) params[p.key()] = p.value();
+  for (auto& b : net->named_buffers()) params[b.key()] = b.value();
+  for (const auto& [name, t] : s.tensors) params.at(name).copy_(t);
+  fs::create_directories(fs::path(path).parent_path());
+  models::ExportIdentityEncoder(net, path);
+}
+
+// ---- BankBackend ----
+
+class GclBank : public actors::BankBackend {
+ public:
+  explicit GclBank(uint64_t seed) : rng_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
+  int64_t rows() const override { return bank_ ? bank_->size() : 0; }
+  int64_t dim() const override { return bank_ ? bank_->dim() : 0; }
+  void Reset(const proto::BankSnapshot& snapshot) override {
+    const torch::Tensor f = Decode(snapshot.features(), "BankSnapshot.features");
+    torch::Tensor labels = snapshot.labels_size() == 0 ? torch::full({f.size(0)}, -1, torch::kInt64)
+                                                       : IndexTensor(snapshot.labels());
+    bank_.emplace(f, labels);
+  }
+  void SetLabels(const proto::PseudoLabels& labels) override { Bank().SetLabels(IndexTensor(labels.labels())); }
+  void Update(const proto::FeatureUpdate& update, double momentum) override {
+    Bank().Update(IndexTensor(update.indices()), Decode(update.features(), "FeatureUpdate.features"), momentum);
+  }
+  proto::BankSnapshot Snapshot() const override {
+    proto::BankSnapshot s;
+    s.set_version(actors::kActorProtocolVersion);
+    if (!bank_) return s;
+    *s.mutable_features() = proto::EncodeTensor(bank_->features().contiguous());
+    const torch::Tensor l = bank_->labels().contiguous();
+    for (int64_t i = 0; i < l.size(0); ++i) s.add_labels(l.data_ptr<int64_t>()[i]);
+    return s;
+  }
+  proto::ContrastRows Sample(const proto::ContrastRequest& request) override {
+    const torch::Tensor anchors = IndexTensor(request.indices());
+    const losses::ContrastSample sample = losses::SampleContrast(Bank().labels(), anchors, request.num_negatives(), rng_);
+    proto::ContrastRows rows;
+    rows.set_version(actors::kActorProtocolVersion);
+    std::unordered_map<int64_t, int64_t> position;
+    std::vector<int64_t> order;
+    auto place = [&](int64_t row) {
+      auto [it, fresh] = position.emplace(row, static_cast<int64_t>(order.size()));
+      if (fresh) order.push_back(row);
+      return it->second;
+    };
+    const int64_t b = anchors.size(0);
+    const torch::Tensor neg = sample.negatives.contiguous();
+    for (int64_t i = 0; i < b; ++i) {
+      rows.add_instance(place(anchors[i].item<int64_t>()));
+      rows.add_positive_generated(place(sample.positive_generated[i].item<int64_t>()));
+      rows.add_positive_original(place(sample.positive_original[i].item<int64_t>()));
+    }
+    for (int64_t i = 0; i < neg.numel(); ++i) rows.add_negatives(place(neg.data_ptr<int64_t>()[i]));
+    for (int64_t r : order) rows.add_rows(r);
+    *rows.mutable_features() =
+        proto::EncodeTensor(Bank().features().index_select(0, torch::tensor(order, torch::kInt64)).contiguous());
+    return rows;
+  }
+  std::string SaveRng() const override {
+    const torch::Tensor state = rng_.get_state();
+    return std::string(static_cast<const char*>(state.data_ptr()), static_cast<size_t>(state.numel()));
+  }
+  void RestoreRng(const std::string& state) override {
+    torch::Tensor t = torch::empty({static_cast<int64_t>(state.size())}, torch::kUInt8);
+    std::memcpy(t.data_ptr(), state.data(), state.size());
+    rng_.set_state(t);
+  }
+
+ private:
+  losses::MemoryBank& Bank() {
+    if (!bank_) throw std::runtime_error("memory bank used before it was initialised");
+    return *bank_;
+  }
+  std::optional<losses::MemoryBank> bank_;
+  mutable at::Generator rng_;
+};
+
+// ---- TrainerBackend ----
+
+void AddModule(torch::nn::Module& module, const std::string& name, proto::Checkpoint* checkpoint) {
+  proto::ModuleState* state = checkpoint->add_networks();
+  state->set_name(name);
+  for (const auto& p : module.named_parameters()) {
+    proto::NamedTensor* t = state->add_tensors();
+    t->set_name(p.key());
+    *t->mutable_tensor() = proto::EncodeTensor(p.value().detach().to(torch::kCPU).contiguous());
+  }
+  for (const auto& b : module.named_buffers()) {
+    proto::NamedTensor* t = state->add_tensors();
+    t->set_name(b.key());
+    *t->mutable_tensor() = proto::EncodeTensor(b.value().to(torch::kCPU).contiguous());
+  }
+}
+
+const proto::ModuleState* FindModule(const proto::Checkpoint& checkpoint, const std::string& name) {
+  for (const proto::ModuleState& m : checkpoint.networks()) {
+    if (m.name() == name) return &m;
+  }
+  return nullptr;
+}
+
+void RestoreModule(torch::nn::Module& module, const proto::Checkpoint& checkpoint, const std::string& name) {
+  const proto::ModuleState* state = FindModule(checkpoint, name);
+  if (state == nullptr) throw std::runtime_error("checkpoint has no network '" + name + "'");
+  std::unordered_map<std::string, torch::Tensor> targets;
+  for (auto& p : module.named_parameters()) targets[p.key()] = p.value();
+  for (auto& b : module.named_buffers()) targets[b.key()] = b.value();
+  torch::NoGradGuard no_grad;
+  size_t seen = 0;
+  for (const proto::NamedTensor& t : state->tensors()) {
+    auto it = targets.find(t.name());
+    if (it == targets.end()) throw std::runtime_error("checkpoint network '" + name + "': unknown tensor " + t.name());
+    const torch::Tensor value = Decode(t.tensor(), "checkpoint " + name + "." + t.name());
+    if (value.sizes() != it->second.sizes()) {
+      throw std::runtime_error("checkpoint network '" + name + "': " + t.name() + " has shape " +
+                               c10::str(value.sizes()) + ", the network " + c10::str(it->second.sizes()));
+    }
+    it->second.copy_(value);
+    ++seen;
+  }
+  if (seen != targets.size()) {
+    throw std::runtime_error("checkpoint network '" + name + "': " + std::to_string(seen) + " of " +
+                             std::to_string(targets.size()) + " tensors");
+  }
+}
+
+std::string SaveOptimizer(torch::optim::Optimizer& optimizer) {
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+void LoadOptimizer(torch::optim::Optimizer& optimizer, const std::string& bytes) {
+  torch::serialize::InputArchive archive;
+  std::istringstream in(bytes);
+  archive.load_from(in);
+  optimizer.load(archive);
+}
+
+void SetLr(torch::optim::Optimizer& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+}
+
+cv::Mat ToBgr8(const torch::Tensor& chw) {  // ImageNet-normalised 3 x H x W
+  const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({3, 1, 1});
+  const torch::Tensor stdv = torch::tensor({0.229f, 0.224f, 0.225f}).view({3, 1, 1});
+  const torch::Tensor rgb = ((chw.detach().to(torch::kCPU, torch::kFloat32) * stdv + mean) * 255.0)
+                                .clamp(0, 255)
+                                .to(torch::kUInt8)
+                                .permute({1, 2, 0})
+                                .contiguous();
+  cv::Mat image(static_cast<int>(rgb.size(0)), static_cast<int>(rgb.size(1)), CV_8UC3, rgb.data_ptr());
+  cv::Mat bgr;
+  cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
+  return bgr;
+}
+
+class GclTrainer : public actors::TrainerBackend {
+ public:
+  GclTrainer(const proto::TrainConfig& config, std::shared_ptr<const data::ReidDataset> dataset,
+             std::shared_ptr<DatasetSource> source, std::shared_ptr<Shared> shared,
+             std::shared_ptr<RunRecorder> recorder)
+      : config_(config),
+        dataset_(std::move(dataset)),
+        source_(std::move(source)),
+        shared_(std::move(shared)),
+        recorder_(std::move(recorder)),
+        device_(PickDevice(config.run().device())),
+        rng_(at::make_generator<at::CPUGeneratorImpl>(config.run().seed())) {
+    torch::manual_seed(config.run().seed());
+    const proto::ModelConfig& m = config.model();
+    models::IdentityEncoderOptions id;
+    id.depth = m.depth();
+    id.width = m.width();
+    id.embedding_dim = m.embedding_dim();
+    nets_.identity = models::IdentityEncoder(id);
+    if (!m.identity_init().empty()) {
+      const models::LoadReport report =
+          models::ImportIdentityEncoderWeights(nets_.identity, m.identity_init(), models::IdentityWeights::kAuto);
+      (void)report;
+    }
+    models::GeneratorOptions g;
+    g.part_code_dim = nets_.identity->part_code_dim();
+    g.dim = m.generator_dim();
+    g.mlp_dim = m.mlp_dim();
+    nets_.generator = models::Generator(g);
+    models::DiscriminatorOptions d;
+    d.dim = m.discriminator_dim();
+    d.num_scales = m.discriminator_scales();
+    nets_.discriminator = models::MultiScaleDiscriminator(d);
+    nets_.identity->to(device_);
+    nets_.generator->to(device_);
+    nets_.discriminator->to(device_);
+    const proto::OptimConfig& o = config.optim();
+    training::OptimizerOptions opt;
+    opt.generator_lr = o.generator_lr();
+    opt.discriminator_lr = o.discriminator_lr();
+    opt.adam_weight_decay = o.weight_decay();
+    opt.identity_lr = o.identity_lr();
+    opt.identity_weight_decay = o.weight_decay();
+    optimizers_.emplace(nets_, opt);
+    warmup_optimizer_.emplace(nets_.identity->parameters(),
+                              torch::optim::AdamOptions(config.warmup().lr()).weight_decay(o.weight_decay()));
+    step_options_.weights.recon_image = o.recon_weight();
+    step_options_.weights.cycle_image = o.recon_weight();
+    step_options_.weights.recon_feature = o.recon_weight();
+    step_options_.weights.memory = o.memory_weight();
+    step_options_.view_invariant.temperature = config.run().temperature();
+    step_options_.view_invariant.num_negatives = config.run().num_negatives();
+    step_options_.memory_momentum = config.run().momentum();
+    extract_.height = config.data().height();
+    extract_.width = config.data().width();
+    extract_.batch_size = config.data().eval_batch_size();
+  }
+
+  std::string device() const override { return device_.str(); }
+
+  StepOutput Step(const proto::Batch& batch, const proto::ContrastRows& /*contrast: see gcl_backends.h*/) override {
+    const torch::Tensor images = Decode(batch.images(), "Batch.images").to(device_);
+    const torch::Tensor indices = IndexTensor(batch.indices());
+    StepOutput out;
+    const int64_t n = source_->size();
+    const int64_t b = config_.run().batch_size();
+    int64_t batches = n / b;
+    switch (batch.phase()) {
+      case proto::PHASE_WARMUP: {
+        if (!warmup_bank_) InitWarmupBank(batch.epoch());
+        const torch::Tensor x = config_.warmup().no_augmentation() ? images : Augment(images, batch);
+        out.losses["contrast"] = training::ContrastOnlyStep(nets_.identity, *warmup_optimizer_, *warmup_bank_, x,
+                                                            indices, WarmupContrastOptions(), rng_);
+        break;
+      }
+      case proto::PHASE_GAN_WARMUP: {
+        SetLr(optimizers_->generator, config_.optim().generator_lr());
+        SetLr(optimizers_->discriminator, config_.optim().discriminator_lr());
+        training::GclBatch gb;
+        gb.image = images;
+        gb.structure_original = Decode(batch.structure_ori(), "Batch.structure_ori").to(device_);
+        gb.structure_new = Decode(batch.structure_new(), "Batch.structure_new").to(device_);
+        training::StepOptions o = step_options_;
+        o.stage = training::Stage::kGanWarmup;
+        AddLosses(training::JointStep(nets_, *optimizers_, nullptr, gb, o, rng_), &out);
+        break;
+      }
+      case proto::PHASE_JOINT: {
+        batches = SyncJointLabels(batch);
+        // Reference §7: stage-3 G/D rate (1e-5 effective in the published runs), E_id by its MultiStep schedule.
+        SetLr(optimizers_->generator, config_.optim().joint_generator_lr());
+        SetLr(optimizers_->discriminator, config_.optim().joint_generator_lr());
+        SetLr(optimizers_->identity, IdentityLr());
+        const torch::Tensor before = joint_bank_->features().index_select(0, indices.to(joint_bank_->features().device()));
+        if (config_.ablation().joint_mode() == proto::AblationConfig::CONTRAST_ONLY) {
+          const torch::Tensor x = config_.ablation().contrast_only_augmentation() ? Augment(images, batch) : images;
+          training::ContrastStepOptions co;
+          co.temperature = config_.run().temperature();
+          co.num_negatives = config_.run().num_negatives();
+          co.memory_momentum = config_.run().momentum();
+          out.losses["contrast"] =
+              training::ContrastOnlyStep(nets_.identity, optimizers_->identity, *joint_bank_, x, indices, co, rng_);
+        } else {
+          training::GclBatch gb;
+          gb.image = images;
+          gb.structure_original = Decode(batch.structure_ori(), "Batch.structure_ori").to(device_);
+          gb.structure_new = Decode(batch.structure_new(), "Batch.structure_new").to(device_);
+          gb.indices = indices;
+          training::StepOptions o = step_options_;
+          o.stage = training::Stage::kJoint;
+          AddLosses(training::JointStep(nets_, *optimizers_, &*joint_bank_, gb, o, rng_), &out);
+        }
+        // The runtime bank's mirror update (see gcl_backends.h): g = (m_new - a m_old) / (1 - a).
+        const double a = config_.run().momentum();
+        const torch::Tensor after = joint_bank_->features().index_select(0, indices.to(joint_bank_->features().device()));
+        out.memory_update.set_version(actors::kActorProtocolVersion);
+        for (int64_t i : batch.indices()) out.memory_update.add_indices(i);
+        *out.memory_update.mutable_features() =
+            proto::EncodeTensor(((after - a * before) / (1.0 - a)).to(torch::kCPU, torch::kFloat32).contiguous());
+        break;
+      }
+      default:
+        throw std::runtime_error("Batch.phase: " + proto::Phase_Name(batch.phase()) + " is not a training phase");
+    }
+    recorder_->Step(batch.phase(), batch.epoch(), batch.batch(), batches);
+    return out;
+  }
+
+  void EndEpoch(proto::Phase phase, int64_t epoch) override {
+    last_phase_ = phase;
+    last_epoch_ = epoch;
+    const proto::RunConfig& run = config_.run();
+    if (phase == proto::PHASE_WARMUP) {
+      if (epoch + 1 < run.warmup_epochs()) {
+        ClusterWarmupBank(warmup_bank_->features(), epoch + 1);
+      } else {
+        // The stage-1 model, reusable as model.identity_init of another run.
+        Export(recorder_->run_dir() + "/export/eid_stage1.safetensors");
+      }
+    }
+    if (phase == proto::PHASE_JOINT) joint_epochs_done_ = epoch + 1;
+    const bool last_gan = phase == proto::PHASE_GAN_WARMUP && epoch + 1 == run.gan_warmup_epochs();
+    if ((last_gan || phase == proto::PHASE_JOINT) &&
+        config_.ablation().joint_mode() != proto::AblationConfig::CONTRAST_ONLY) {
+      WriteViewGrid(recorder_->run_dir() + "/views/views_" + PhaseName(phase) + "_e" + std::to_string(epoch) + ".png");
+    }
+    if (phase == proto::PHASE_JOINT && epoch + 1 == run.joint_epochs()) {
+      Export(recorder_->run_dir() + "/export/eid_final.safetensors");
+    }
+  }
+
+  proto::Tensor ExtractFeatures(const std::string& split) override {
+    const data::ReidSplit* s = split == "train"   ? &dataset_->train
+                               : split == "query" ? &dataset_->query
+                               : split == "gallery" ? &dataset_->gallery
+                                                    : nullptr;
+    if (s == nullptr) throw std::runtime_error("ExtractFeatures: unknown split '" + split + "'");
+    const torch::Tensor f = Extract(*s);
+    if (split == "train") {
+      // Reference §5: the stage-3 memory is the eval-mode train features; the runtime's bank gets the same.
+      joint_bank_.emplace(f, torch::full({f.size(0)}, -1, torch::kInt64));
+    }
+    if (split == "query") {
+      Shared::Snapshot snap{last_phase_, last_epoch_, nets_.identity->options(), {}};
+      for (const auto& p : nets_.identity->named_parameters()) snap.tensors.emplace_back(p.key(), p.value().detach().to(torch::kCPU).clone());
+      for (const auto& p : nets_.identity->named_buffers()) snap.tensors.emplace_back(p.key(), p.value().to(torch::kCPU).clone());
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      shared_->pending_evals.push_back(std::move(snap));
+    }
+    return proto::EncodeTensor(f.contiguous());
+  }
+
+  void Save(proto::Checkpoint* checkpoint) override {
+    AddModule(*nets_.identity, "E_id", checkpoint);
+    AddModule(*nets_.generator, "G", checkpoint);
+    AddModule(*nets_.discriminator, "D", checkpoint);
+    auto add_opt = [&](const std::string& name, torch::optim::Optimizer& o) {
+      proto::OptimizerState* s = checkpoint->add_optimizers();
+      s->set_name(name);
+      s->set_state(SaveOptimizer(o));
+    };
+    add_opt("G", optimizers_->generator);
+    add_opt("D", optimizers_->discriminator);
+    add_opt("E_id", optimizers_->identity);
+    add_opt("E_id_warmup", *warmup_optimizer_);
+    proto::SchedulerState* sched = checkpoint->add_schedulers();
+    sched->set_name("E_id");
+    sched->set_last_epoch(joint_epochs_done_);
+    sched->set_base_lr(config_.optim().identity_lr());
+    sched->set_current_lr(IdentityLr());
+    proto::RngState* rng = checkpoint->add_rng();
+    rng->set_name("trainer");
+    const torch::Tensor state = rng_.get_state();
+    rng->set_state(std::string(static_cast<const char*>(state.data_ptr()), static_cast<size_t>(state.numel())));
+    auto add_bank = [&](const std::string& name, const losses::MemoryBank& bank) {
+      proto::ModuleState* m = checkpoint->add_networks();
+      m->set_name(name);
+      proto::NamedTensor* f = m->add_tensors();
+      f->set_name("features");
+      *f->mutable_tensor() = proto::EncodeTensor(bank.features().to(torch::kCPU).contiguous());
+      proto::NamedTensor* l = m->add_tensors();
+      l->set_name("labels");
+      *l->mutable_tensor() = proto::EncodeTensor(bank.labels().contiguous());
+    };
+    if (warmup_bank_) add_bank("warmup_memory", *warmup_bank_);
+    if (joint_bank_) add_bank("joint_memory", *joint_bank_);
+  }
+
+  void Restore(const proto::Checkpoint& checkpoint) override {
+    RestoreModule(*nets_.identity, checkpoint, "E_id");
+    RestoreModule(*nets_.generator, checkpoint, "G");
+    RestoreModule(*nets_.discriminator, checkpoint, "D");
+    for (const proto::OptimizerState& s : checkpoint.optimizers()) {
+      if (s.name() == "G") LoadOptimizer(optimizers_->generator, s.state());
+      if (s.name() == "D") LoadOptimizer(optimizers_->discriminator, s.state());
+      if (s.name() == "E_id") LoadOptimizer(optimizers_->identity, s.state());
+      if (s.name() == "E_id_warmup") LoadOptimizer(*warmup_optimizer_, s.state());
+    }
+    for (const proto::SchedulerState& s : checkpoint.schedulers()) {
+      if (s.name() == "E_id") joint_epochs_done_ = s.last_epoch();
+    }
+    for (const proto::RngState& r : checkpoint.rng()) {
+      if (r.name() != "trainer") continue;
+      torch::Tensor t = torch::empty({static_cast<int64_t>(r.state().size())}, torch::kUInt8);
+      std::memcpy(t.data_ptr(), r.state().data(), r.state().size());
+      rng_.set_state(t);
+    }
+    auto bank = [&](const std::string& name, std::optional<losses::MemoryBank>* out) {
+      const proto::ModuleState* m = FindModule(checkpoint, name);
+      if (m == nullptr) return;
+      torch::Tensor f, l;
+      for (const proto::NamedTensor& t : m->tensors()) {
+        if (t.name() == "features") f = Decode(t.tensor(), name + ".features");
+        if (t.name() == "labels") l = Decode(t.tensor(), name + ".labels");
+      }
+      if (!f.defined() || !l.defined()) throw std::runtime_error("checkpoint " + name + ": features or labels missing");
+      out->emplace(f, l);
+    };
+    bank("warmup_memory", &warmup_bank_);
+    bank("joint_memory", &joint_bank_);
+  }
+
+ private:
+  void Export(const std::string& path) {
+    fs::create_directories(fs::path(path).parent_path());
+    models::ExportIdentityEncoder(nets_.identity, path);
+  }
+
+  torch::Tensor Extract(const data::ReidSplit& split) {
+    std::vector<std::string> paths;
+    paths.reserve(split.records.size());
+    for (const data::ImageRecord& r : split.records) paths.push_back(r.path);
+    return extract::ExtractFeatures(nets_.identity, paths, extract_, device_);
+  }
+
+  training::ContrastStepOptions WarmupContrastOptions() const {
+    training::ContrastStepOptions o;
+    o.temperature = config_.run().temperature();
+    o.num_negatives = config_.warmup().num_negatives();
+    o.memory_momentum = config_.run().momentum();
+    return o;
+  }
+
+  void InitWarmupBank(int64_t epoch) {
+    ClusterWarmupBank(Extract(dataset_->train), epoch);
+  }
+
+  // Stage 1 renews its labels every epoch from the memory, as stage 3 does (reference §6).
+  void ClusterWarmupBank(const torch::Tensor& features, int64_t epoch) {
+    const clustering::PseudoLabels p = clustering::ComputePseudoLabels(features, ClusterOptions(config_.run()));
+    ClusterRecord rec;
+    rec.phase = proto::PHASE_WARMUP;
+    rec.epoch = epoch;
+    const torch::Tensor labels = InstanceFilledLabels(p.labels, &rec.clusters, &rec.outliers);
+    rec.eps = p.stats.eps;
+    rec.seconds = p.stats.total_seconds;
+    recorder_->AddClusters(rec);
+    if (warmup_bank_) {
+      warmup_bank_->SetLabels(labels);
+    } else {
+      warmup_bank_.emplace(features, labels);
+    }
+  }
+
+  int64_t SyncJointLabels(const proto::Batch& batch) {
+    if (!joint_bank_) throw std::runtime_error("joint step before the memory was initialised from train features");
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    if (shared_->joint_labels_epoch != joint_labels_epoch_) {
+      joint_bank_->SetLabels(torch::tensor(shared_->joint_labels, torch::kInt64));
+      joint_labels_epoch_ = shared_->joint_labels_epoch;
+      clustered_ = std::count_if(shared_->joint_labels.begin(), shared_->joint_labels.end(), [](int64_t l) { return l >= 0; });
+    }
+    const torch::Tensor& labels = joint_bank_->labels();
+    for (int i = 0; i < batch.indices_size(); ++i) {
+      if (labels[batch.indices(i)].item<int64_t>() != batch.labels(i)) {
+        throw std::runtime_error("joint batch " + std::to_string(batch.batch()) + " of epoch " +
+                                 std::to_string(batch.epoch()) + ": row " + std::to_string(batch.indices(i)) +
+                                 " has label " + std::to_string(batch.labels(i)) +
+                                 ", the trainer's pseudo labels say " + std::to_string(labels[batch.indices(i)].item<int64_t>()));
+      }
+    }
+    return clustered_ / config_.run().batch_size();
+  }
+
+  double IdentityLr() const {
+    double lr = config_.optim().identity_lr();
+    for (int m : config_.optim().identity_milestones()) {
+      if (joint_epochs_done_ >= m) lr *= config_.optim().gamma();
+    }
+    return lr;
+  }
+
+  // Traditional augmentation (flip, pad + crop, random erasing; data/pipeline AugmentOptions::Traditional, the
+  // padding scaled with the image height: 10 px at 256) applied to the normalised batch, one draw per sample
+  // from (seed, epoch, row).
+  torch::Tensor Augment(const torch::Tensor& images, const proto::Batch& batch) {
+    data::TransformOptions t;
+    t.height = static_cast<int>(images.size(2));
+    t.width = static_cast<int>(images.size(3));
+    t.augment = data::AugmentOptions::Traditional();
+    t.augment.pad = std::max(1, static_cast<int>(std::lround(10.0 * t.height / 256.0)));
+    const int pad = t.augment.pad;
+    const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}, images.options()).view({3, 1, 1});
+    const torch::Tensor stdv = torch::tensor({0.229f, 0.224f, 0.225f}, images.options()).view({3, 1, 1});
+    const torch::Tensor black = (-mean / stdv);  // a zero pixel, normalised (the pipeline pads with 0)
+    std::vector<torch::Tensor> out;
+    for (int64_t i = 0; i < images.size(0); ++i) {
+      data::SampleRng rng(data::MixSeed({config_.run().seed(), static_cast<uint64_t>(batch.phase()),
+                                         static_cast<uint64_t>(batch.epoch()), static_cast<uint64_t>(batch.indices(i))}));
+      const data::AugmentDraw draw = data::DrawAugment(t, &rng);
+      torch::Tensor x = images[i];
+      if (draw.flip) x = x.flip({2});
+      torch::Tensor padded = black.expand({3, t.height + 2 * pad, t.width + 2 * pad}).clone();
+      padded.narrow(1, pad, t.height).narrow(2, pad, t.width).copy_(x);
+      x = padded.narrow(1, draw.crop_y, t.height).narrow(2, draw.crop_x, t.width).clone();
+      if (draw.erase) {
+        x.narrow(1, draw.erase_rect.y, draw.erase_rect.height).narrow(2, draw.erase_rect.x, draw.erase_rect.width).zero_();
+      }
+      out.push_back(x);
+    }
+    return torch::stack(out);
+  }
+
+  static void AddLosses(const training::StepLosses& l, StepOutput* out) {
+    out->losses["d_total"] = l.d_total;
+    out->losses["d_real"] = l.d_real;
+    out->losses["d_fake"] = l.d_fake;
+    out->losses["d_r1"] = l.d_r1;
+    out->losses["g_total"] = l.g_total;
+    out->losses["g_adversarial"] = l.g_adversarial;
+    out->losses["recon_image"] = l.recon_image;
+    out->losses["cycle_image"] = l.cycle_image;
+    out->losses["recon_feature"] = l.recon_feature;
+    out->losses["cycle_feature"] = l.cycle_feature;
+    out->losses["vi_instance"] = l.vi_instance;
+    out->losses["vi_cluster_generated"] = l.vi_cluster_generated;
+    out->losses["vi_cluster_original"] = l.vi_cluster_original;
+  }
+
+  // Novel views of a few fixed train images at all eight render angles (paper Fig. 1): one row per image, the
+  // input first, then G(E_str(render at angle), E_id part code).
+  void WriteViewGrid(const std::string& path) {
+    const int64_t n = std::min<int64_t>(config_.output().view_grid_images(), source_->size());
+    if (n <= 0 || !source_->has_structure()) return;
+    torch::NoGradGuard no_grad;
+    const bool id_training = nets_.identity->is_training(), gen_training = nets_.generator->is_training();
+    nets_.identity->eval();
+    nets_.generator->eval();
+    const int64_t h = config_.data().height(), w = config_.data().width();
+    const int cell_h = static_cast<int>(h), cell_w = static_cast<int>(w), header = 18;
+    cv::Mat grid(header + static_cast<int>(n) * cell_h, 9 * cell_w, CV_8UC3, cv::Scalar(255, 255, 255));
+    cv::putText(grid, "input", {4, 13}, cv::FONT_HERSHEY_SIMPLEX, 0.4, {0, 0, 0}, 1);
+    for (size_t a = 0; a < data::kRenderAngles.size(); ++a) {
+      cv::putText(grid, std::to_string(data::kRenderAngles[a]), {static_cast<int>(a + 1) * cell_w + 4, 13},
+                  cv::FONT_HERSHEY_SIMPLEX, 0.4, {0, 0, 0}, 1);
+    }
+    for (int64_t row = 0; row < n; ++row) {
+      const int64_t index = row * source_->size() / n;
+      const data::ImageRecord& r = dataset_->train.records.at(static_cast<size_t>(index));
+      torch::Tensor image = torch::empty({1, 3, h, w});
+      source_->Load(index, 0, image.data_ptr<float>(), nullptr, nullptr);
+      torch::Tensor structures = torch::empty({8, 1, h, w});
+      for (size_t a = 0; a < data::kRenderAngles.size(); ++a) {
+        const cv::Mat s = data::Resize(data::DecodeLuma(r.StructurePath(data::kRenderAngles[a])), static_cast<int>(h),
+                                       static_cast<int>(w), data::ResizeKernel::kPilBicubic);
+        data::NormalizeToChw(s, data::kStructureNorm, structures[static_cast<int64_t>(a)].data_ptr<float>());
+      }
+      const torch::Tensor code = nets_.identity->part_code(image.to(device_));
+      const torch::Tensor views =
+          nets_.generator->decode(nets_.generator->encode(structures.to(device_)), code.expand({8, code.size(1)}));
+      const int y = header + static_cast<int>(row) * cell_h;
+      ToBgr8(image[0]).copyTo(grid(cv::Rect(0, y, cell_w, cell_h)));
+      for (int64_t a = 0; a < 8; ++a) {
+        ToBgr8(views[a]).copyTo(grid(cv::Rect(static_cast<int>(a + 1) * cell_w, y, cell_w, cell_h)));
+      }
+    }
+    nets_.identity->train(id_training);
+    nets_.generator->train(gen_training);
+    fs::create_directories(fs::path(path).parent_path());
+    if (!cv::imwrite(path, grid)) throw std::runtime_error(path + ": cannot write the view grid");
+    const std::string latest = (fs::path(path).parent_path() / "views_latest.png").string();
+    fs::copy_file(path, latest, fs::copy_options::overwrite_existing);
+  }
+
+  proto::TrainConfig config_;
+  std::shared_ptr<const data::ReidDataset> dataset_;
+  std::shared_ptr<DatasetSource> source_;
+  std::shared_ptr<Shared> shared_;
+  std::shared_ptr<RunRecorder> recorder_;
+  c10::Device device_;
+  at::Generator rng_;
+  training::GclNetworks nets_;
+  std::optional<training::GclOptimizers> optimizers_;
+  std::optional<torch::optim::Adam> warmup_optimizer_;
+  training::StepOptions step_options_;
+  extract::ExtractOptions extract_;
+  std::optional<losses::MemoryBank> warmup_bank_, joint_bank_;
+  int64_t joint_labels_epoch_ = -1;
+  int64_t clustered_ = 0;
+  int64_t joint_epochs_done_ = 0;
+  proto::Phase last_phase_ = proto::PHASE_UNSPECIFIED;
+  int64_t last_epoch_ = -1;
+};
+
+clustering::ReidLabels LabelsOf(const data::ReidSplit& split) {
+  clustering::ReidLabels l;
+  for (const data::ImageRecord& r : split.records) {
+    l.pids.push_back(r.pid);
+    l.camids.push_back(r.camid);
+  }
+  return l;
+}
+
+}  // namespace
+
+data::ReidDataset LoadTrainData(const proto::TrainConfig& config, const std::string& working_dir) {
+  const proto::DataConfig& d = config.data();
+  data::DatasetOptions options;
+  options.image_check = data::ImageCheck::kHeader;
+  if (d.dataset() == "synthetic") {
+    const std::string cache = d.cache_dir().empty() ? DefaultCacheDir() : Resolve(d.cache_dir(), working_dir);
+    fs::create_directories(cache);
+    const std::string root = data::EnsureSyntheticDataset(d.synthetic_preset(), d.synthetic_seed(), cache);
+    options.mesh_dir = root + "/mesh";
+    return data::LoadMarket1501(root, options);
+  }
+  options.mesh_dir = Resolve(d.mesh_dir(), working_dir);
+  return data::LoadDataset(d.dataset(), Resolve(d.root(), working_dir), options);
+}
+
+actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::shared_ptr<const data::ReidDataset> dataset,
+                                    std::shared_ptr<RunRecorder> recorder) {
+  if (dataset->query.records.empty() || dataset->gallery.records.empty()) {
+    throw std::runtime_error("dataset " + dataset->root + ": evaluation needs query and gallery images");
+  }
+  auto source = std::make_shared<DatasetSource>(dataset, config);
+  if (!source->has_structure()) {
+    throw std::runtime_error("dataset " + dataset->root + ": the train split has no structure renders (data.mesh_dir)");
+  }
+  auto shared = std::make_shared<Shared>();
+  actors::JobBackends b;
+  b.train_set = source;
+  b.make_trainer = [config, dataset, source, shared, recorder]() -> std::unique_ptr<actors::TrainerBackend> {
+    return std::make_unique<GclTrainer>(config, dataset, source, shared, recorder);
+  };
+  const uint64_t bank_seed = config.run().seed() + 1;
+  b.make_bank = [bank_seed]() -> std::unique_ptr<actors::BankBackend> { return std::make_unique<GclBank>(bank_seed); };
+  b.cluster = [shared, recorder](const proto::BankSnapshot& bank, const proto::RunConfig& run) {
+    const torch::Tensor f = Decode(bank.features(), "BankSnapshot.features");
+    const clustering::PseudoLabels p = clustering::ComputePseudoLabels(f, ClusterOptions(run));
+    proto::PseudoLabels out;
+    out.set_version(actors::kActorProtocolVersion);
+    out.set_epoch(bank.epoch());
+    for (int64_t l : p.labels) out.add_labels(l);
+    out.set_num_clusters(static_cast<int32_t>(p.stats.num_clusters));
+    out.set_num_outliers(static_cast<int32_t>(p.stats.num_outliers));
+    out.set_eps(p.stats.eps);
+    out.set_seconds(p.stats.total_seconds);
+    ClusterRecord rec{proto::PHASE_JOINT, bank.epoch(), p.stats.num_clusters, p.stats.num_outliers, p.stats.eps,
+                      p.stats.total_seconds};
+    recorder->AddClusters(rec);
+    std::lock_guard<std::mutex> lock(shared->mu);
+    shared->joint_labels = p.labels;
+    shared->joint_labels_epoch = bank.epoch();
+    return out;
+  };
+  const clustering::ReidLabels query = LabelsOf(dataset->query), gallery = LabelsOf(dataset->gallery);
+  const std::string run_dir = recorder->run_dir();
+  b.evaluate = [shared, recorder, query, gallery, run_dir](const proto::Tensor& q, const proto::Tensor& g) {
+    const clustering::ReidMetrics m = clustering::EvaluateFeatures(Decode(q, "query features"),
+                                                                   Decode(g, "gallery features"), query, gallery);
+    proto::EvalReport report;
+    report.set_version(actors::kActorProtocolVersion);
+    report.set_mean_ap(m.map);
+    for (int k = 1; k <= 10; ++k) report.add_cmc(m.Rank(k));
+    std::optional<Shared::Snapshot> snap;
+    {
+      std::lock_guard<std::mutex> lock(shared->mu);
+      if (!shared->pending_evals.empty()) {
+        snap = std::move(shared->pending_evals.front());
+        shared->pending_evals.pop_front();
+      }
+    }
+    if (snap) {
+      EvalRecord rec{snap->phase, snap->epoch, m.map, m.minp, {}};
+      for (int k = 1; k <= 10; ++k) rec.cmc.push_back(m.Rank(k));
+      recorder->AddEval(rec);
+      bool best = false;
+      {
+        std::lock_guard<std::mutex> lock(shared->mu);
+        best = snap->phase == proto::PHASE_JOINT && m.map > shared->best_map;
+        if (best) shared->best_map = m.map;
+      }
+      if (best) ExportSnapshot(*snap, run_dir + "/export/eid_best.safetensors");
+    }
+    return report;
+  };
+  return b;
+}
+
+}  // namespace gcl::train

@@ -1,0 +1,46 @@
+// The library implementations of the actor runtime's backends (actors/backends.h) for `//:train`:
+//   DatasetSource  SampleSource over a ReidDataset's train split: image + s_ori + s_new (reference §3)
+//   GclTrainer     TrainerBackend: E_id, E_str + G, D with the stage-1 warm-up of our own (contrast + DBSCAN
+//                  labels + traditional augmentation), stage 2 (GAN, E_id frozen) and stage 3 (joint GCL step),
+//                  optimizers and schedules of reference §7, checkpoints, novel-view grids, E_id exports
+//   GclBank        BankBackend over losses::MemoryBank (momentum update, label-aware sampling, §5)
+//   cluster        clustering::ComputePseudoLabels (Jaccard + rho eps + DBSCAN, §6)
+//   evaluate       clustering::EvaluateFeatures (mAP, CMC, mINP, §8); exports the best E_id by test mAP (§7)
+//
+//   data::ReidDataset data = LoadTrainData(config, working_dir);
+//   auto recorder = std::make_shared<RunRecorder>(...);
+//   actors::JobBackends backends = MakeJobBackends(config, std::make_shared<data::ReidDataset>(data), recorder);
+//   caf::actor job = actors::SpawnCoordinator(system, config.run(), backends, run_dir + "/checkpoints", resume);
+//
+// How the joint step meets the runtime: training::JointStep draws its contrastive positives and negatives from a
+// losses::MemoryBank it updates itself, so the trainer keeps that bank (initialised from the same "train"
+// features as the runtime's bank) and the runtime's memory-bank actor holds a mirror: each step's FeatureUpdate
+// carries g = (m_new - a m_old) / (1 - a), for which the actor's update normalize(a m_old + (1 - a) g) yields the
+// trainer's m_new, so the clusterer clusters the memory the loss used (reference §6). The contrast rows the
+// runtime samples are not used. The epoch's pseudo labels reach the trainer from the cluster function (checked
+// against every batch's labels).
+#ifndef GCL_TOOLS_TRAIN_GCL_BACKENDS_H_
+#define GCL_TOOLS_TRAIN_GCL_BACKENDS_H_
+
+#include <memory>
+#include <string>
+
+#include "actors/backends.h"
+#include "data/datasets/reid_dataset.h"
+#include "proto/train_config.pb.h"
+#include "tools/train/run_outputs.h"
+
+namespace gcl::train {
+
+// The dataset of `config.data` with its structure renders; "synthetic" makes (or reuses) the cached synthetic
+// world. Relative paths resolve against `working_dir`. Throws std::runtime_error naming the folder or field.
+data::ReidDataset LoadTrainData(const proto::TrainConfig& config, const std::string& working_dir);
+
+// Backends of one run writing their side outputs (view grids, exports) under recorder->run_dir(). `config` must
+// be resolved (ResolveTrainConfig).
+actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::shared_ptr<const data::ReidDataset> dataset,
+                                    std::shared_ptr<RunRecorder> recorder);
+
+}  // namespace gcl::train
+
+#endif  // GCL_TOOLS_TRAIN_GCL_BACKENDS_H_

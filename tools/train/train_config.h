@@ -1,0 +1,39 @@
+// The training program's configuration (proto/train_config.proto): text-format files from configs/,
+// command-line overrides, defaults and range checks.
+//
+//   proto::TrainConfig config = gcl::train::LoadTrainConfig("configs/quick.pbtxt");   // throws on a parse error
+//   gcl::train::ApplyOverride("run.joint_epochs=3", &config);                        // throws on an unknown key
+//   config = gcl::train::ResolveTrainConfig(config);  // defaults + checks; throws naming the field
+//   std::string text = gcl::train::TrainConfigToText(config);  // what runs/<name>/config.pbtxt holds
+#ifndef GCL_TOOLS_TRAIN_TRAIN_CONFIG_H_
+#define GCL_TOOLS_TRAIN_TRAIN_CONFIG_H_
+
+#include <string>
+
+#include "proto/train_config.pb.h"
+
+namespace gcl::train {
+
+inline constexpr uint32_t kTrainConfigVersion = 1;
+
+// Parses a text-format TrainConfig; throws std::runtime_error naming `path` and the parser's line:column message
+// (an unknown field is a parse error that names it).
+proto::TrainConfig LoadTrainConfig(const std::string& path);
+
+// Parses text-format TrainConfig text; `source` names it in errors.
+proto::TrainConfig ParseTrainConfig(const std::string& text, const std::string& source);
+
+// Applies one `field.path=value` override (e.g. "run.joint_epochs=3", "data.dataset=market1501",
+// "optim.identity_milestones=10,15", "ablation.joint_mode=GENERATION_ONLY"). Throws std::runtime_error naming the
+// key when the field does not exist or the value does not parse for its type.
+void ApplyOverride(const std::string& assignment, proto::TrainConfig* config);
+
+// `config` with every 0 / empty field set to its documented default, then checked: throws std::runtime_error
+// naming the field (e.g. "TrainConfig.optim.identity_lr: must be > 0, got -1") for an out-of-range value.
+proto::TrainConfig ResolveTrainConfig(proto::TrainConfig config);
+
+std::string TrainConfigToText(const proto::TrainConfig& config);
+
+}  // namespace gcl::train
+
+#endif  // GCL_TOOLS_TRAIN_TRAIN_CONFIG_H_

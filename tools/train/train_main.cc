@@ -1,0 +1,112 @@
+// train: GCL training end to end (stage 1 E_id warm-up, stage 2 GAN warm-up, stage 3 joint training).
+//
+//   bazel run //:train                                     # the quick preset on the cached synthetic world
+//   bazel run //:train -- --config=paper_market --set data.root=/data/market1501 --set data.mesh_dir=/data/mesh/market
+//   bazel run //:train -- --set run.joint_epochs=2 --name=try2
+//   bazel run //:train -- --name=quick --resume           # continue runs/quick from its newest checkpoint
+//
+// Outputs in runs/<name>/ (docs/training.md): report.md, summary.json, metrics.jsonl, plots/, views/, export/,
+// checkpoints/, config.pbtxt. Relative paths resolve against the folder `bazel run` was started from.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/torch_runtime.h"
+#include "tools/train/train_config.h"
+#include "tools/train/train_run.h"
+
+namespace {
+
+constexpr char kUsage[] = R"(usage: train [--config=NAME|FILE] [--set FIELD=VALUE]... [--name=NAME] [--resume] [--threads=N]
+  --config=NAME|FILE  a preset of configs/ (quick [default], paper_market, paper_duke, paper_msmt, uda_duke2market,
+                      ...) or a text-format TrainConfig file (proto/train_config.proto)
+  --set FIELD=VALUE   override one field, e.g. --set run.joint_epochs=3 --set data.root=/data/market1501
+                      (repeated fields: comma-separated; enums by name); unknown fields are errors
+  --name=NAME         the run's name (= --set run.name=NAME): outputs go to runs/NAME/
+  --resume            continue runs/NAME from its newest checkpoint, with the config saved there (--set still applies)
+  --threads=N         LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS or all CPUs)
+)";
+
+std::string WorkingDir() {
+  const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");  // `bazel run` starts us in the runfiles tree
+  return dir != nullptr && *dir != '\0' ? dir : std::filesystem::current_path().string();
+}
+
+// A preset name is looked up in configs/ of the runfiles (bazel run) or of the working directory.
+std::string FindConfig(const std::string& name, const std::string& working_dir) {
+  if (name.find('/') != std::string::npos || name.find(".pbtxt") != std::string::npos) {
+    const std::filesystem::path p =
+        std::filesystem::path(name).is_absolute() ? std::filesystem::path(name) : std::filesystem::path(working_dir) / name;
+    return p.string();
+  }
+  for (const std::string& dir : {std::string("configs"), working_dir + "/configs"}) {
+    const std::string path = dir + "/" + name + ".pbtxt";
+    if (std::filesystem::exists(path)) return path;
+  }
+  throw std::runtime_error("--config=" + name + ": no configs/" + name + ".pbtxt (give a preset name or a file)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    std::string config_name = "quick", name;
+    std::vector<std::string> sets;
+    bool resume = false;
+    int threads = 0;
+    for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i];
+      auto value = [&](const std::string& flag) -> std::string {
+        if (arg.rfind(flag + "=", 0) == 0) return arg.substr(flag.size() + 1);
+        if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
+        return argv[++i];
+      };
+      if (arg == "--help" || arg == "-h") {
+        std::cout << kUsage;
+        return 0;
+      } else if (arg == "--resume") {
+        resume = true;
+      } else if (arg.rfind("--config", 0) == 0) {
+        config_name = value("--config");
+      } else if (arg.rfind("--set", 0) == 0) {
+        sets.push_back(value("--set"));
+      } else if (arg.rfind("--name", 0) == 0) {
+        name = value("--name");
+      } else if (arg.rfind("--threads", 0) == 0) {
+        threads = std::stoi(value("--threads"));
+      } else {
+        throw std::invalid_argument("unknown argument '" + arg + "'\n" + kUsage);
+      }
+    }
+    const std::string working_dir = WorkingDir();
+    gcl::proto::TrainConfig config = gcl::train::LoadTrainConfig(FindConfig(config_name, working_dir));
+    if (!name.empty()) gcl::train::ApplyOverride("run.name=" + name, &config);
+    for (const std::string& s : sets) gcl::train::ApplyOverride(s, &config);
+    config = gcl::train::ResolveTrainConfig(config);
+    if (resume) {
+      std::filesystem::path saved = std::filesystem::path(config.run().output_dir()) / config.run().name() / "config.pbtxt";
+      if (saved.is_relative()) saved = std::filesystem::path(working_dir) / saved;
+      if (std::filesystem::exists(saved)) {
+        config = gcl::train::LoadTrainConfig(saved.string());
+        for (const std::string& s : sets) gcl::train::ApplyOverride(s, &config);
+        config = gcl::train::ResolveTrainConfig(config);
+      }
+    }
+    gcl::ConfigureThreads(threads);
+    gcl::WarnIfSlowBlas();
+    const gcl::train::TrainResult result =
+        gcl::train::RunTraining(config, working_dir, resume, isatty(STDERR_FILENO) != 0);
+    std::ifstream report(result.run_dir + "/report.md");
+    std::cout << report.rdbuf() << "\n(all outputs in " << result.run_dir << ")\n";
+    return result.report.completed() ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "train: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,58 @@
+#include "tools/train/train_run.h"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+
+#include "actors/coordinator.h"
+#include "actors/protocol.h"
+#include "common/atomic_file.h"
+#include "tools/train/gcl_backends.h"
+#include "tools/train/run_outputs.h"
+#include "tools/train/train_config.h"
+
+namespace gcl::train {
+
+TrainResult RunTraining(const proto::TrainConfig& config, const std::string& working_dir, bool resume,
+                        bool interactive) {
+  namespace fs = std::filesystem;
+  const auto start = std::chrono::steady_clock::now();
+  const proto::RunConfig& run = config.run();
+  fs::path out = run.output_dir();
+  if (out.is_relative() && !working_dir.empty()) out = fs::path(working_dir) / out;
+  TrainResult result;
+  result.run_dir = (out / run.name()).string();
+  fs::create_directories(result.run_dir);
+  WriteFileAtomically(result.run_dir + "/config.pbtxt", TrainConfigToText(config));
+
+  auto dataset = std::make_shared<data::ReidDataset>(LoadTrainData(config, working_dir));
+  const int64_t n = static_cast<int64_t>(dataset->train.records.size());
+  const int64_t steps =
+      (run.warmup_epochs() + run.gan_warmup_epochs() + run.joint_epochs()) * (n / std::max(1, run.batch_size()));
+  auto recorder = std::make_shared<RunRecorder>(result.run_dir, steps, config.output().progress_interval_s(), interactive);
+  const actors::JobBackends backends = MakeJobBackends(config, dataset, recorder);
+
+  caf::actor_system_config cfg;
+  actors::AddProtocolTypes(cfg);
+  cfg.set("scheduler.max-threads", 2);
+  {
+    caf::actor_system system{cfg};
+    caf::scoped_actor self{system};
+    caf::actor job = actors::SpawnCoordinator(system, run, backends, result.run_dir + "/checkpoints", resume);
+    self->request(job, caf::infinite, actors::run_atom::value)
+        .receive([&](actors::RunReportMsg& report) { result.report = std::move(report.value); },
+                 [&](caf::error& error) {
+                   result.report.set_completed(false);
+                   result.report.set_error("coordinator: " + actors::DescribeError(error));
+                 });
+  }
+  recorder->FinishLine();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  WriteRunOutputs(result.run_dir, config, result.report, *recorder, seconds);
+  return result;
+}
+
+}  // namespace gcl::train
