@@ -148,10 +148,10 @@ class Unpickler {
         case 'q': memo_[U8()] = Top(); break;
         case 'r': memo_[LittleEndian(4)] = Top(); break;
         case 0x94: memo_[memo_.size()] = Top(); break;  // MEMOIZE
-        case 'p': memo_[std::stoull(Line())] = Top(); break;
+        case 'p': memo_[Decimal(Line())] = Top(); break;
         case 'h': stack_.push_back(Memo(U8())); break;
         case 'j': stack_.push_back(Memo(LittleEndian(4))); break;
-        case 'g': stack_.push_back(Memo(std::stoull(Line()))); break;
+        case 'g': stack_.push_back(Memo(Decimal(Line()))); break;
         case 't': {
           auto v = Make(PyValue::Kind::kTuple);
           v->items = PopMark();
@@ -255,6 +255,12 @@ class Unpickler {
     pos_ = end + 1;
     return s;
   }
+  uint64_t Decimal(const std::string& text) {
+    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+      Bad("memo index '" + text + "' is not a decimal number");
+    }
+    return std::stoull(text);
+  }
   void PushInt(int64_t x) {
     auto v = Make(PyValue::Kind::kInt);
     v->i = x;
@@ -351,13 +357,21 @@ class Unpickler {
       const int64_t offset = IntArg(args, 1, "storage offset");
       const std::vector<int64_t> size = IntTuple(args, 2, "tensor size"), stride = IntTuple(args, 3, "tensor stride");
       if (size.size() != stride.size()) Bad("tensor size and stride differ in length");
-      int64_t last = offset;  // highest element index the view touches
+      // Highest element index the view touches, with overflow checks; views must not overlap themselves
+      // (numel <= storage numel), which every tensor torch.save writes satisfies unless it was expanded.
+      int64_t last = offset, numel = 1;
+      bool overflow = false;
       for (size_t d = 0; d < size.size(); ++d) {
         if (size[d] < 0 || stride[d] < 0) Bad("negative tensor size or stride");
-        if (size[d] == 0) last = -1;
-        if (last >= 0) last += (size[d] - 1) * stride[d];
+        overflow = overflow || __builtin_mul_overflow(numel, size[d], &numel);
+        int64_t reach = 0;
+        if (size[d] > 0) {
+          overflow = overflow || __builtin_mul_overflow(size[d] - 1, stride[d], &reach) ||
+                     __builtin_add_overflow(last, reach, &last);
+        }
       }
-      if (offset < 0 || last >= storage.numel()) {
+      if (numel == 0) last = offset - 1;
+      if (overflow || offset < 0 || last >= storage.numel() || numel > storage.numel()) {
         Bad("tensor view " + c10::str(torch::IntArrayRef(size)) + " at offset " + std::to_string(offset) +
             " runs past its storage of " + std::to_string(storage.numel()) + " elements");
       }
@@ -390,14 +404,14 @@ class Unpickler {
     at::DataPtr ptr;
     size_t bytes = 0;
     std::tie(ptr, bytes) = zip_->getRecord(record);
+    const auto element = static_cast<size_t>(c10::elementSize(dtype));
+    if (numel < 0 || bytes % element != 0 || bytes / element != static_cast<uint64_t>(numel)) {
+      Bad("storage record " + record + " holds " + std::to_string(bytes) + " bytes, not " + std::to_string(numel) +
+          " elements of " + pid->items[1]->s);
+    }
     auto v = Make(PyValue::Kind::kStorage);
     v->tensor = torch::empty({numel}, torch::TensorOptions().dtype(dtype));
-    const size_t need = static_cast<size_t>(numel) * v->tensor.element_size();
-    if (bytes != need) {
-      Bad("storage record " + record + " holds " + std::to_string(bytes) + " bytes, " + std::to_string(need) +
-          " expected for " + std::to_string(numel) + " elements of " + pid->items[1]->s);
-    }
-    if (need > 0) std::memcpy(v->tensor.data_ptr(), ptr.get(), need);
+    if (bytes > 0) std::memcpy(v->tensor.data_ptr(), ptr.get(), bytes);
     storages_[key] = v;
     return v;
   }
@@ -495,7 +509,9 @@ class JsonParser {
         case 'b': s += '\b'; break;
         case 'f': s += '\f'; break;
         case 'u': {
-          if (i_ + 4 > t_.size()) Bad("short \\u escape");
+          if (i_ + 4 > t_.size() || t_.substr(i_, 4).find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+            Bad("bad \\u escape");
+          }
           const unsigned code = std::stoul(t_.substr(i_, 4), nullptr, 16);
           i_ += 4;
           if (code < 0x80) {
@@ -515,6 +531,13 @@ class JsonParser {
     }
   }
   Json Value() {
+    // safetensors headers nest three levels; a cap keeps hostile input from exhausting the stack.
+    if (++depth_ > 32) Bad("nesting deeper than 32 levels");
+    Json v = ValueAtDepth();
+    --depth_;
+    return v;
+  }
+  Json ValueAtDepth() {
     Json v;
     const char c = Peek();
     if (c == '{') {
@@ -579,6 +602,7 @@ class JsonParser {
   const std::string& path_;
   const std::string& t_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 const std::vector<std::pair<std::string, torch::Dtype>>& SafetensorsDtypes() {
@@ -615,7 +639,8 @@ bool IsLittleEndianHost() {
 
 }  // namespace
 
-Checkpoint ReadTorchZip(const std::string& path) {
+namespace {
+Checkpoint ReadTorchZipOrThrowC10(const std::string& path) {
   const std::string magic = ReadPrefix(path, 4);
   if (magic != std::string("PK\x03\x04", 4)) {
     if (!magic.empty() && static_cast<uint8_t>(magic[0]) == 0x80) {
@@ -648,6 +673,15 @@ Checkpoint ReadTorchZip(const std::string& path) {
   Checkpoint out;
   CollectTensors(unpickler.Load(), path, &out);
   return out;
+}
+}  // namespace
+
+Checkpoint ReadTorchZip(const std::string& path) {
+  try {
+    return ReadTorchZipOrThrowC10(path);
+  } catch (const c10::Error& e) {  // zip-level damage reported by PyTorchStreamReader, or a bad tensor view
+    Fail(path, e.what_without_backtrace());
+  }
 }
 
 Checkpoint ReadSafetensors(const std::string& path) {
@@ -693,21 +727,31 @@ Checkpoint ReadSafetensors(const std::string& path) {
     if (!known) Fail(path, "tensor '" + name + "' has unsupported dtype '" + dtype_json.s + "'");
     std::vector<int64_t> shape;
     for (const Json& d : field("shape").items) {
-      if (d.kind != Json::Kind::kNumber || d.number < 0 || d.number != static_cast<double>(static_cast<int64_t>(d.number))) {
+      if (d.kind != Json::Kind::kNumber || !(d.number >= 0 && d.number <= 9007199254740992.0) ||
+          d.number != static_cast<double>(static_cast<int64_t>(d.number))) {
         Fail(path, "tensor '" + name + "' has a shape entry that is not a non-negative integer");
       }
       shape.push_back(static_cast<int64_t>(d.number));
     }
     const Json& offsets = field("data_offsets");
     if (offsets.items.size() != 2) Fail(path, "tensor '" + name + "' data_offsets must have two entries");
-    const auto begin = static_cast<uint64_t>(offsets.items[0].number), end = static_cast<uint64_t>(offsets.items[1].number);
-    torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
-    const uint64_t need = static_cast<uint64_t>(t.numel()) * t.element_size();
-    if (end < begin || end > data_size || end - begin != need) {
-      Fail(path, "tensor '" + name + "' data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                     ") do not fit shape " + c10::str(t.sizes()) + " (" + std::to_string(need) +
-                     " bytes) in a data section of " + std::to_string(data_size) + " bytes");
+    for (const Json& o : offsets.items) {
+      if (o.kind != Json::Kind::kNumber || !(o.number >= 0 && o.number <= 9007199254740992.0) ||
+          o.number != static_cast<double>(static_cast<uint64_t>(o.number))) {
+        Fail(path, "tensor '" + name + "' data_offsets must be non-negative integers");
+      }
     }
+    const auto begin = static_cast<uint64_t>(offsets.items[0].number), end = static_cast<uint64_t>(offsets.items[1].number);
+    uint64_t need = c10::elementSize(dtype);
+    bool overflow = false;
+    for (const int64_t d : shape) overflow = overflow || __builtin_mul_overflow(need, static_cast<uint64_t>(d), &need);
+    if (overflow || end < begin || end > data_size || end - begin != need) {
+      Fail(path, "tensor '" + name + "' data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                     ") do not fit shape " + c10::str(torch::IntArrayRef(shape)) + " (" +
+                     (overflow ? std::string("overflowing") : std::to_string(need)) + " bytes) in a data section of " +
+                     std::to_string(data_size) + " bytes");
+    }
+    torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
     in.seekg(static_cast<std::streamoff>(data_start + begin));
     in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(need));
     if (!in) Fail(path, "short read of tensor '" + name + "'");

@@ -2,8 +2,12 @@
 // LoadStateDict's errors, against fixtures written by Python's torch.save (tests/testdata/models).
 #include "models/state_dict.h"
 
+#include <caffe2/serialize/inline_container.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+
+#include <cstring>
+#include <random>
 
 #include <cstdlib>
 #include <fstream>
@@ -134,6 +138,107 @@ TEST(Errors, BadFilesNameTheFile) {
   const std::string cut = TempPath("cut.safetensors");
   std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() - 16);
   ExpectError([&] { ReadCheckpoint(cut); }, {cut, "'w'", "data_offsets"});
+}
+
+// Copies a torch.save archive record by record, letting `edit` change data.pkl and drop or change storages.
+void RewriteArchive(const std::string& src, const std::string& dst,
+                    const std::function<void(const std::string& name, std::string* bytes, bool* keep)>& edit) {
+  caffe2::serialize::PyTorchStreamReader reader(src);
+  caffe2::serialize::PyTorchStreamWriter writer(dst);
+  for (const std::string& name : reader.getAllRecords()) {
+    if (name == "version") continue;  // the writer adds its own
+    at::DataPtr ptr;
+    size_t n = 0;
+    std::tie(ptr, n) = reader.getRecord(name);
+    std::string bytes(static_cast<const char*>(ptr.get()), n);
+    bool keep = true;
+    edit(name, &bytes, &keep);
+    if (keep) writer.writeRecord(name, bytes.data(), bytes.size());
+  }
+  writer.writeEndOfFile();
+}
+
+TEST(TorchZip, DamagedArchivesGiveNamedErrors) {
+  const std::string src = std::string(kData) + "pickle_cases_protocol4.pth";
+  const std::string dst = TempPath("damaged.pth");
+  RewriteArchive(src, dst, [](const std::string&, std::string*, bool*) {});
+  EXPECT_EQ(ReadCheckpoint(dst).tensors.size(), 8u);  // an untouched copy reads fine
+
+  RewriteArchive(src, dst, [](const std::string& name, std::string* bytes, bool*) {
+    if (name == "data.pkl") bytes->resize(bytes->size() / 2);
+  });
+  ExpectError([&] { ReadCheckpoint(dst); }, {dst, "data.pkl", "end of pickle"});
+
+  RewriteArchive(src, dst, [](const std::string& name, std::string* bytes, bool*) {
+    if (name == "data.pkl") (*bytes)[2] = static_cast<char>(0xff);  // first opcode after PROTO
+  });
+  ExpectError([&] { ReadCheckpoint(dst); }, {dst, "unsupported pickle opcode 0xff"});
+
+  RewriteArchive(src, dst, [](const std::string& name, std::string*, bool* keep) { *keep = name != "data/0"; });
+  ExpectError([&] { ReadCheckpoint(dst); }, {dst, "data/0", "missing"});
+
+  RewriteArchive(src, dst, [](const std::string& name, std::string* bytes, bool*) {
+    if (name == "data/0") bytes->resize(bytes->size() - 4);
+  });
+  ExpectError([&] { ReadCheckpoint(dst); }, {dst, "data/0", "bytes, not"});
+}
+
+TEST(TorchZip, RandomByteFlipsNeverCrash) {
+  // Every damaged pickle must either still parse or throw std::runtime_error; nothing else.
+  const std::string src = std::string(kData) + "pickle_cases.pth";
+  const std::string dst = TempPath("flipped.pth");
+  std::mt19937 rng(7);
+  int parsed = 0, rejected = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    RewriteArchive(src, dst, [&](const std::string& name, std::string* bytes, bool*) {
+      if (name != "data.pkl") return;
+      for (int k = 0; k < 1 + trial % 3; ++k) {
+        (*bytes)[rng() % bytes->size()] = static_cast<char>(rng() % 256);
+      }
+    });
+    try {
+      ReadCheckpoint(dst);
+      ++parsed;
+    } catch (const std::runtime_error&) {
+      ++rejected;
+    }
+  }
+  EXPECT_EQ(parsed + rejected, 300);
+  EXPECT_GT(rejected, 0);
+}
+
+TEST(Safetensors, RandomHeaderDamageNeverCrashes) {
+  const std::string good = TempPath("fuzz_src.safetensors");
+  WriteSafetensors(good, {{"a", torch::randn({3, 2})}, {"b", torch::arange(4)}}, {{"note", "x\\u0041"}});
+  std::ifstream in(good, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  uint64_t header = 0;
+  std::memcpy(&header, bytes.data(), 8);
+  const std::string dst = TempPath("fuzz.safetensors");
+  std::mt19937 rng(11);
+  const std::string alphabet = "{}[]\":,0123456789-eE.\\u ";
+  int rejected = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string damaged = bytes;
+    for (int k = 0; k < 1 + trial % 3; ++k) {
+      damaged[8 + rng() % header] = trial % 2 ? alphabet[rng() % alphabet.size()] : static_cast<char>(rng() % 256);
+    }
+    std::ofstream(dst, std::ios::binary | std::ios::trunc) << damaged;
+    try {
+      ReadCheckpoint(dst);
+    } catch (const std::runtime_error&) {
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 0);
+  std::ofstream(dst, std::ios::binary | std::ios::trunc)
+      << std::string("\x10\x27\0\0\0\0\0\0", 8) << "{\"a\":" << std::string(9995, '[');
+  ExpectError([&] { ReadCheckpoint(dst); }, {dst, "nesting"});
+  const std::string huge = "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,16]}}";
+  std::string len(8, '\0');
+  len[0] = static_cast<char>(huge.size());
+  std::ofstream(dst, std::ios::binary | std::ios::trunc) << len << huge << std::string(16, '\0');
+  ExpectError([&] { ReadCheckpoint(dst); }, {dst, "'w'", "overflowing"});
 }
 
 TEST(LoadStateDict, CopiesStripsPrefixAndListsExtras) {
