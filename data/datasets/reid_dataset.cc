@@ -111,7 +111,7 @@ bool ImageIsReadable(const std::string& path, ImageCheck check) {
     case ImageCheck::kHeader:
       return HasImageSignature(path);
     case ImageCheck::kDecode:
-      return HasImageSignature(path) && !cv::imread(path, cv::IMREAD_COLOR).empty();
+      return HasImageSignature(path) && !cv::imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION).empty();
   }
   return false;
 }

@@ -17,6 +17,9 @@ namespace {
 // rounds and clips to 8 bits.
 constexpr int kPrecisionBits = 32 - 8 - 2;
 
+// PIL's Image.open does not apply EXIF orientation; cv::imread does unless told not to.
+constexpr int kDecodeFlags = cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION;
+
 double PilBicubic(double x) {
   constexpr double a = -0.5;
   x = std::fabs(x);
@@ -171,7 +174,7 @@ AugmentDraw DrawAugment(const TransformOptions& options, SampleRng* rng) {
 }
 
 cv::Mat DecodeRgb(const std::string& path) {
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  cv::Mat bgr = cv::imread(path, kDecodeFlags);
   if (bgr.empty()) throw std::runtime_error("cannot decode image " + path + " (missing, unreadable or corrupt)");
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
@@ -179,7 +182,7 @@ cv::Mat DecodeRgb(const std::string& path) {
 }
 
 cv::Mat DecodeLuma(const std::string& path) {
-  const cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  const cv::Mat bgr = cv::imread(path, kDecodeFlags);
   if (bgr.empty()) {
     throw std::runtime_error("cannot decode structure image " + path + " (missing, unreadable or corrupt)");
   }

@@ -103,6 +103,24 @@ TEST(Resize, OpenCvOptionAndShapes) {
   EXPECT_THROW(Resize(cv::Mat(4, 4, CV_32FC1), 2, 2, ResizeKernel::kPilBicubic), std::invalid_argument);
 }
 
+// A JPEG whose EXIF block says "rotate 90 degrees" (Orientation = 6): PIL ignores it, and so must we.
+TEST(Decode, IgnoresExifOrientationLikePil) {
+  testing::TempDir dir;
+  std::vector<uchar> jpeg;
+  ASSERT_TRUE(cv::imencode(".jpg", cv::Mat(8, 4, CV_8UC3, cv::Scalar(10, 200, 90)), jpeg));
+  // APP1 "Exif\0\0", little-endian TIFF header, one IFD entry: tag 0x0112 (Orientation), SHORT, count 1, value 6.
+  const std::vector<uchar> exif = {0xFF, 0xE1, 0x00, 0x22, 'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 0x2A, 0x00,
+                                   0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00,
+                                   0x00, 0x00, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  jpeg.insert(jpeg.begin() + 2, exif.begin(), exif.end());
+  const std::string path = dir.path() + "/rotated.jpg";
+  testing::WriteText(path, std::string(jpeg.begin(), jpeg.end()));
+  ASSERT_EQ(cv::imread(path, cv::IMREAD_COLOR).rows, 4);  // OpenCV's default applies the rotation
+  EXPECT_EQ(DecodeRgb(path).rows, 8);
+  EXPECT_EQ(DecodeRgb(path).cols, 4);
+  EXPECT_EQ(DecodeLuma(path).rows, 8);
+}
+
 TEST(Decode, CorruptFilesNameThePath) {
   testing::TempDir dir;
   testing::WriteGarbage(dir.path() + "/bad.jpg");
