@@ -4,6 +4,8 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "models/discriminator.h"
 #include "models/generator.h"
@@ -25,6 +27,20 @@ TEST(ParameterCounts, IdentityEncoderResNet50) {
   EXPECT_EQ(CountParameters(*net), 24558144);
   EXPECT_EQ(CountParameters(*net, "feat.") + CountParameters(*net, "feat_bn."), 1049088 + 1024);
   EXPECT_EQ(net->part_code_dim(), 8192);
+}
+
+TEST(ParameterCounts, OtherDepthsMatchTorchvisionBackbones) {
+  // torchvision resnet18/34/101 totals 11,689,512 / 21,797,672 / 44,549,160 minus their fc (513,000 / 513,000 /
+  // 2,049,000); the last stride does not change parameter counts.
+  const std::vector<std::pair<int, int64_t>> expected = {{18, 11176512}, {34, 21284672}, {101, 42500160}};
+  for (const auto& [depth, backbone] : expected) {
+    IdentityEncoderOptions o;
+    o.depth = depth;
+    IdentityEncoder net{o};
+    const int64_t heads = CountParameters(*net, "feat.") + CountParameters(*net, "feat_bn.");
+    EXPECT_EQ(CountParameters(*net) - heads, backbone) << "depth " << depth;
+    EXPECT_EQ(net->last_channels(), depth >= 50 ? 2048 : 512);
+  }
 }
 
 TEST(ParameterCounts, Generator) {
