@@ -157,6 +157,9 @@ void CheckSize(cv::Size size, int supersample) {
     throw std::invalid_argument("render size " + std::to_string(size.width) + "x" + std::to_string(size.height) +
                                 " must be positive and at most 8192");
   if (supersample < 1 || supersample > 8) throw std::invalid_argument("supersample must be in 1..8");
+  // Sample buffers take 16-20 bytes per sample; refuse renders that would need gigabytes.
+  if (static_cast<double>(size.width) * size.height * supersample * supersample > 64.0 * 1024 * 1024)
+    throw std::invalid_argument("render size x supersample^2 exceeds 64M samples");
 }
 
 }  // namespace

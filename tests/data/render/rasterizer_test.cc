@@ -238,6 +238,8 @@ TEST_F(StructureTest, RejectsBadInput) {
   Camera bad = cam;
   bad.image_size = cv::Size(0, 10);
   EXPECT_THROW(Render(*stand_, colors, bad, Lighting{}, 1), std::invalid_argument);
+  bad.image_size = cv::Size(4096, 8192);
+  EXPECT_THROW(Render(*stand_, colors, bad, Lighting{}, 8), std::invalid_argument);
   PosedMesh broken = *stand_;
   broken.triangles[5][1] = 1 << 30;
   EXPECT_THROW(RenderStructure(broken, cam, 0.f), std::invalid_argument);
