@@ -57,8 +57,12 @@ class TrainerBackend {
   // "cpu", "cuda:0", ...
   virtual std::string device() const = 0;
   // One optimisation step of `phase` on `batch`. `contrast` holds the memory rows of the joint phase (empty
-  // otherwise).
+  // otherwise, and empty when UsesContrastRows() is false).
   virtual StepOutput Step(const proto::Batch& batch, const proto::ContrastRows& contrast) = 0;
+  // Whether joint steps need the memory bank's ContrastRows. A backend that samples from a memory of its own
+  // (keeping the bank actor as a mirror through its FeatureUpdates) returns false and saves the trainer a
+  // request and a copy of up to N x D rows per step.
+  virtual bool UsesContrastRows() const { return true; }
   // End of an epoch: the schedules step (reference §7: once per stage-3 epoch).
   virtual void EndEpoch(proto::Phase phase, int64_t epoch) = 0;
   // Eval-mode, L2-normalised E_id embeddings (N x D float32) of `split`: "train" in dataset order initialises

@@ -30,7 +30,6 @@ namespace gcl::actors {
 using EpochPlanMsg = ProtoMessage<proto::EpochPlan>;
 using CreditMsg = ProtoMessage<proto::Credit>;
 using BatchMsg = ProtoMessage<proto::Batch>;
-using StepReportMsg = ProtoMessage<proto::StepReport>;
 using FeatureUpdateMsg = ProtoMessage<proto::FeatureUpdate>;
 using ContrastRequestMsg = ProtoMessage<proto::ContrastRequest>;
 using ContrastRowsMsg = ProtoMessage<proto::ContrastRows>;
@@ -69,7 +68,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(gcl_protocol, caf::id_block::gcl_types::end)
   CAF_ADD_TYPE_ID(gcl_protocol, (gcl::actors::ProtoMessage<gcl::proto::EpochPlan>))
   CAF_ADD_TYPE_ID(gcl_protocol, (gcl::actors::ProtoMessage<gcl::proto::Credit>))
   CAF_ADD_TYPE_ID(gcl_protocol, (gcl::actors::ProtoMessage<gcl::proto::Batch>))
-  CAF_ADD_TYPE_ID(gcl_protocol, (gcl::actors::ProtoMessage<gcl::proto::StepReport>))
   CAF_ADD_TYPE_ID(gcl_protocol, (gcl::actors::ProtoMessage<gcl::proto::FeatureUpdate>))
   CAF_ADD_TYPE_ID(gcl_protocol, (gcl::actors::ProtoMessage<gcl::proto::ContrastRequest>))
   CAF_ADD_TYPE_ID(gcl_protocol, (gcl::actors::ProtoMessage<gcl::proto::ContrastRows>))

@@ -153,7 +153,7 @@ caf::behavior Trainer(TrainerActor* self, std::shared_ptr<std::unique_ptr<Traine
           return MakeProtocolError(problem);
         }
         s.waiting += Seconds(Clock::now() - s.idle_since);
-        if (msg.value.phase() != proto::PHASE_JOINT) {
+        if (msg.value.phase() != proto::PHASE_JOINT || !s.backend->UsesContrastRows()) {
           TrainStep(self, msg.value, proto::ContrastRows{});
           return caf::unit;
         }

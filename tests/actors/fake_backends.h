@@ -99,6 +99,8 @@ class ToyTrainer : public TrainerBackend {
     for (size_t i = 0; i < w_.size(); ++i) w_[i] = static_cast<float>(std::cos(0.7 * i));
   }
   std::string device() const override { return "cpu"; }
+  bool UsesContrastRows() const override { return use_contrast; }
+  bool use_contrast = true;
 
   StepOutput Step(const proto::Batch& batch, const proto::ContrastRows& contrast) override {
     if (step_ == fail_at_step_) {
@@ -122,11 +124,15 @@ class ToyTrainer : public TrainerBackend {
       loss += f[0];
     }
     if (batch.phase() == proto::PHASE_JOINT) {
-      if (contrast.instance_size() != size) throw std::runtime_error("ToyTrainer: contrast rows missing");
-      const std::vector<float> rows = Floats(contrast.features());
-      double pull = 0;
-      for (int64_t b = 0; b < size; ++b) pull += rows[contrast.positive_generated(b) * kDim];
-      loss += pull;
+      if (use_contrast) {
+        if (contrast.instance_size() != size) throw std::runtime_error("ToyTrainer: contrast rows missing");
+        const std::vector<float> rows = Floats(contrast.features());
+        double pull = 0;
+        for (int64_t b = 0; b < size; ++b) pull += rows[contrast.positive_generated(b) * kDim];
+        loss += pull;
+      } else if (contrast.instance_size() != 0) {
+        throw std::runtime_error("ToyTrainer: got contrast rows it did not ask for");
+      }
       for (int64_t i : batch.indices()) out.memory_update.add_indices(i);
       *out.memory_update.mutable_features() = FloatTensor({size, kDim}, features);
     }
@@ -223,6 +229,7 @@ class ToyBank : public BankBackend {
     return s;
   }
   proto::ContrastRows Sample(const proto::ContrastRequest& request) override {
+    ++*samples;
     proto::ContrastRows rows;
     std::unordered_map<int64_t, int64_t> position;
     std::vector<float> gathered;
@@ -259,6 +266,8 @@ class ToyBank : public BankBackend {
     std::istringstream in(state);
     in >> rng_;
   }
+  // Sample() calls, shared with the test that made the bank.
+  std::shared_ptr<std::atomic<int>> samples = std::make_shared<std::atomic<int>>(0);
 
  private:
   int64_t rows_ = 0;

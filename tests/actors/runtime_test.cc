@@ -155,7 +155,37 @@ TEST_F(RuntimeTest, StaleLabelOptionStartsJointEpochsWithoutWaitingAndStillCompl
   // Joint epochs 1 and 2 started on the labels already in use: nothing waited for the clusterer.
   EXPECT_EQ(report.history(4).seconds_waiting_for_labels(), 0);
   EXPECT_EQ(report.history(5).seconds_waiting_for_labels(), 0);
-  EXPECT_EQ(cluster.calls->load(), 3);
+  // The pass before joint epoch 0, one started at the end of epoch 0, and one at the end of epoch 1 unless the
+  // previous pass was still running then (one pass at a time).
+  EXPECT_GE(cluster.calls->load(), 2);
+  EXPECT_LE(cluster.calls->load(), 3);
+}
+
+TEST_F(RuntimeTest, BackendWithItsOwnMemoryGetsNoContrastRowsAndTheBankStillMirrorsItsUpdates) {
+  auto source = std::make_shared<ToySource>(16);
+  JobBackends with_rows = Backends(source, ToyCluster{});
+  auto samples = std::make_shared<std::atomic<int>>(0);
+  JobBackends without_rows = with_rows;
+  without_rows.make_trainer = [source] {
+    auto trainer = std::make_unique<ToyTrainer>(source);
+    trainer->use_contrast = false;
+    return trainer;
+  };
+  without_rows.make_bank = [samples] {
+    auto bank = std::make_unique<ToyBank>(11);
+    bank->samples = samples;
+    return bank;
+  };
+  const std::string dir = TempDir("no_rows");
+  const proto::RunReport report = Run(SpawnCoordinator(system_, SmallConfig(), without_rows, dir, false));
+  ASSERT_TRUE(report.completed()) << report.error();
+  EXPECT_EQ(samples->load(), 0);
+  EXPECT_EQ(report.global_step(), 20);
+  // The bank moved away from its initial features: the joint steps' updates reached it.
+  proto::Checkpoint checkpoint;
+  ASSERT_TRUE(ReadLatestCheckpoint(dir, &checkpoint));
+  ToyTrainer fresh(source);
+  EXPECT_NE(checkpoint.memory_features().data(), fresh.ExtractFeatures("train").data());
 }
 
 TEST_F(RuntimeTest, LoaderSendsNoMoreBatchesThanCredited) {
