@@ -446,8 +446,10 @@ GenerationSummary GenerateSyntheticDataset(const WorldSpec& spec, uint64_t seed,
   if (fs::exists(final_dir)) {
     throw std::runtime_error("synthetic dataset output " + final_dir.string() + " already exists");
   }
-  const fs::path tmp_dir = final_dir.parent_path() /
-                           ("." + final_dir.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  // Unique per process and call, so concurrent generators (processes or threads) never share a folder.
+  static std::atomic<int> call_counter{0};
+  const fs::path tmp_dir = final_dir.parent_path() / ("." + final_dir.filename().string() + ".tmp-" +
+                                                      std::to_string(::getpid()) + "-" + std::to_string(call_counter++));
   fs::remove_all(tmp_dir);
   try {
     const World world = PlanWorld(spec, seed);
