@@ -108,6 +108,8 @@ ViewInvariantLosses ViewInvariantLoss(const torch::Tensor& f_original, const tor
 // the batch, with pos' = sample.positive_original. `f` is the normalised embedding of the view the caller
 // feeds E_id: the original image (row "L_vi^woGAN") or a traditionally augmented one (row "+ TDA"). There is
 // no generated view, so the negatives are anchored at f itself.
+// (For the three-term loss with a traditional view instead of the generated one, pass E_id(TDA(x))'s normalised
+// embedding as `f_generated` to ViewInvariantLoss.)
 torch::Tensor ContrastOnlyLoss(const torch::Tensor& f, const torch::Tensor& memory, const ContrastSample& sample,
                                double temperature = 0.04);
 
