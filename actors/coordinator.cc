@@ -130,7 +130,8 @@ void RecordFailure(CoordActor* self, const std::string& actor, const std::string
 
 void MaybeFinish(CoordActor* self) {
   auto& st = self->state;
-  if (!st.finishing || st.pending_tasks > 0 || st.clustering) return;
+  // Checkpoint writes in flight are waited for; a clustering pass is not (its labels would go unused).
+  if (!st.finishing || st.pending_tasks > 0) return;
   st.report.set_version(kActorProtocolVersion);
   st.report.set_phase(st.stopped ? st.phase : proto::PHASE_DONE);
   st.report.set_completed(!st.stopped);
@@ -148,7 +149,10 @@ void MaybeFinish(CoordActor* self) {
 
 void Stop(CoordActor* self, const std::string& cause) {
   auto& st = self->state;
-  if (st.stopped || (st.finishing && !st.stopped)) return;
+  if (st.stopped) {
+    MaybeFinish(self);  // a later failure: the first cause stays, the run may be ready to report now
+    return;
+  }
   st.stopped = true;
   st.finishing = true;
   st.report.set_error(cause);

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -278,6 +279,18 @@ TEST_F(RuntimeTest, TooManyCorruptFilesStopTheRunCleanly) {
   EXPECT_FALSE(report.completed());
   EXPECT_NE(report.error().find("3 files skipped"), std::string::npos) << report.error();
   EXPECT_EQ(report.phase(), proto::PHASE_WARMUP);
+}
+
+TEST_F(RuntimeTest, CheckpointThatCannotBeWrittenStopsTheRunWithItsCause) {
+  auto source = std::make_shared<ToySource>(16);
+  const std::string blocker = TempDir("not_a_dir");
+  { std::ofstream(blocker) << "a file where the checkpoint folder should be"; }
+  caf::actor job = SpawnCoordinator(system_, SmallConfig(), Backends(source, ToyCluster{}), blocker + "/checkpoints",
+                                    false);
+  const proto::RunReport report = Run(job);
+  EXPECT_FALSE(report.completed());
+  EXPECT_NE(report.error().find("checkpointer: cannot create"), std::string::npos) << report.error();
+  EXPECT_TRUE(report.last_checkpoint().empty());
 }
 
 TEST_F(RuntimeTest, FailingClustererIsRestartedAndTheRunCompletes) {
