@@ -1,12 +1,11 @@
 #include "data/datasets/reid_dataset.h"
 
 #include <algorithm>
-#include <atomic>
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
