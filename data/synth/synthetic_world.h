@@ -42,6 +42,7 @@ struct GenerationSummary {
 
 // Writes the dataset to `out_dir`, which must not exist yet: the data is generated in a temporary sibling
 // folder and renamed at the end, so `out_dir` is either absent or complete. `threads` <= 0 uses every core.
+// A process killed mid-way leaves its hidden `.<name>.tmp-<pid>-<n>` sibling behind; it is safe to delete.
 // Throws std::runtime_error naming the path or spec field on failure.
 GenerationSummary GenerateSyntheticDataset(const WorldSpec& spec, uint64_t seed, const std::string& out_dir,
                                            int threads = 0);
