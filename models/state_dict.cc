@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -42,7 +44,14 @@ struct PyValue {
   std::string s;                              // string, bytes, or "module.name" of a global
   std::vector<PyRef> items;                   // tuple, list
   std::vector<std::pair<PyRef, PyRef>> dict;  // dict / OrderedDict in insertion order
-  torch::Tensor tensor;                       // storage (1-D) or tensor
+  // kStorage: dtype and element count from the persistent id; `tensor` (1-D) once its bytes are read.
+  // kTensor: a view of `storage`, materialised into `tensor` by Materialize().
+  torch::Dtype dtype = torch::kFloat32;
+  int64_t numel = 0;
+  PyRef storage;
+  int64_t offset = 0;
+  std::vector<int64_t> size, stride;
+  torch::Tensor tensor;
 };
 
 PyRef Make(PyValue::Kind k) {
@@ -82,12 +91,20 @@ torch::Dtype StorageDtype(const std::string& global, const std::string& path) {
   return it->second;
 }
 
-// Reads the data.pkl of a torch.save zip archive. Protocols 2 to 5; opcodes that state dicts and typical
-// training checkpoints use.
+// Returns the storage value for a persistent id's (key, dtype, numel); may fill its bytes now (zip) or later
+// (legacy format, where the bytes follow the pickle).
+using StorageSource = std::function<PyRef(const std::string& key, torch::Dtype dtype, int64_t numel,
+                                          const std::string& type_name)>;
+
+// Reads one pickle (a zip archive's data.pkl, or one of the consecutive pickles of the legacy format) starting at
+// byte `start` of `bytes`. Protocols 2 to 5; the opcodes that state dicts and typical training checkpoints use.
 class Unpickler {
  public:
-  Unpickler(const std::string& path, const std::string& bytes, caffe2::serialize::PyTorchStreamReader* zip)
-      : path_(path), data_(bytes), zip_(zip) {}
+  Unpickler(const std::string& path, const std::string& what, const std::string& bytes, size_t start,
+            StorageSource storages)
+      : path_(path), what_(what), data_(bytes), storage_source_(std::move(storages)), pos_(start) {}
+
+  size_t position() const { return pos_; }
 
   PyRef Load() {
     while (true) {
@@ -231,7 +248,7 @@ class Unpickler {
 
  private:
   [[noreturn]] void Bad(const std::string& what) const {
-    Fail(path_, "data.pkl at byte " + std::to_string(pos_) + ": " + what);
+    Fail(path_, what_ + " at byte " + std::to_string(pos_) + ": " + what);
   }
   uint8_t U8() {
     if (pos_ >= data_.size()) Bad("unexpected end of pickle");
@@ -267,8 +284,13 @@ class Unpickler {
     stack_.push_back(v);
   }
   void PushLong(uint64_t n) {
-    if (n > 8) Bad("integer wider than 64 bits");
     const std::string raw = Bytes(n);
+    if (n > 8) {  // kept as its little-endian bytes (the legacy format's magic number is 80 bits wide)
+      auto v = Make(PyValue::Kind::kObject);
+      v->s = "bigint:" + raw;
+      stack_.push_back(v);
+      return;
+    }
     uint64_t x = 0;
     for (uint64_t k = 0; k < n; ++k) x |= static_cast<uint64_t>(static_cast<uint8_t>(raw[k])) << (8 * k);
     if (n > 0 && n < 8 && (static_cast<uint8_t>(raw[n - 1]) & 0x80)) x |= ~uint64_t{0} << (8 * n);  // sign
@@ -353,7 +375,7 @@ class Unpickler {
     }
     if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
       if (args->items.empty() || args->items[0]->kind != PyValue::Kind::kStorage) Bad(name + " without a storage");
-      const torch::Tensor& storage = args->items[0]->tensor;
+      const int64_t storage_numel = args->items[0]->numel;
       const int64_t offset = IntArg(args, 1, "storage offset");
       const std::vector<int64_t> size = IntTuple(args, 2, "tensor size"), stride = IntTuple(args, 3, "tensor stride");
       if (size.size() != stride.size()) Bad("tensor size and stride differ in length");
@@ -371,12 +393,15 @@ class Unpickler {
         }
       }
       if (numel == 0) last = offset - 1;
-      if (overflow || offset < 0 || last >= storage.numel() || numel > storage.numel()) {
+      if (overflow || offset < 0 || last >= storage_numel || numel > storage_numel) {
         Bad("tensor view " + c10::str(torch::IntArrayRef(size)) + " at offset " + std::to_string(offset) +
-            " runs past its storage of " + std::to_string(storage.numel()) + " elements");
+            " runs past its storage of " + std::to_string(storage_numel) + " elements");
       }
       auto v = Make(PyValue::Kind::kTensor);
-      v->tensor = storage.as_strided(size, stride, offset).clone(at::MemoryFormat::Contiguous);
+      v->storage = args->items[0];
+      v->offset = offset;
+      v->size = size;
+      v->stride = stride;
       return v;
     }
     if (name == "torch._utils._rebuild_parameter" || name == "torch._utils._rebuild_parameter_with_state") {
@@ -388,43 +413,52 @@ class Unpickler {
     return v;
   }
   PyRef PersistentLoad(const PyRef& pid) {
-    // ('storage', <storage type global>, key, location, numel), as torch.save writes it.
+    // ('storage', <storage type global>, key, location, numel) as torch.save writes it, plus a sixth entry,
+    // view metadata, in the legacy format (None unless a storage view was saved).
     if (pid->kind != PyValue::Kind::kTuple || pid->items.size() < 5 || pid->items[0]->kind != PyValue::Kind::kString ||
         pid->items[0]->s != "storage" || pid->items[1]->kind != PyValue::Kind::kGlobal ||
         pid->items[2]->kind != PyValue::Kind::kString || pid->items[4]->kind != PyValue::Kind::kInt) {
       Bad("persistent id is not a ('storage', type, key, location, numel) tuple");
     }
+    if (pid->items.size() > 5 && pid->items[5]->kind != PyValue::Kind::kNone) {
+      Bad("storage views (legacy view metadata) are not supported");
+    }
+    if (!storage_source_) Bad("unexpected persistent id");
     const std::string key = pid->items[2]->s;
     auto cached = storages_.find(key);
     if (cached != storages_.end()) return cached->second;
-    const torch::Dtype dtype = StorageDtype(pid->items[1]->s, path_);
     const int64_t numel = pid->items[4]->i;
-    const std::string record = "data/" + key;
-    if (!zip_->hasRecord(record)) Bad("storage record " + record + " is missing from the archive");
-    at::DataPtr ptr;
-    size_t bytes = 0;
-    std::tie(ptr, bytes) = zip_->getRecord(record);
-    const auto element = static_cast<size_t>(c10::elementSize(dtype));
-    if (numel < 0 || bytes % element != 0 || bytes / element != static_cast<uint64_t>(numel)) {
-      Bad("storage record " + record + " holds " + std::to_string(bytes) + " bytes, not " + std::to_string(numel) +
-          " elements of " + pid->items[1]->s);
-    }
-    auto v = Make(PyValue::Kind::kStorage);
-    v->tensor = torch::empty({numel}, torch::TensorOptions().dtype(dtype));
-    if (bytes > 0) std::memcpy(v->tensor.data_ptr(), ptr.get(), bytes);
+    if (numel < 0) Bad("storage " + key + " has a negative size");
+    PyRef v = storage_source_(key, StorageDtype(pid->items[1]->s, path_), numel, pid->items[1]->s);
     storages_[key] = v;
     return v;
   }
 
   const std::string& path_;
+  const std::string what_;
   const std::string& data_;
-  caffe2::serialize::PyTorchStreamReader* zip_;
+  StorageSource storage_source_;
   size_t pos_ = 0;
   std::vector<PyRef> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, PyRef> memo_;
   std::unordered_map<std::string, PyRef> storages_;
 };
+
+PyRef MakeStorage(torch::Dtype dtype, int64_t numel) {
+  auto v = Make(PyValue::Kind::kStorage);
+  v->dtype = dtype;
+  v->numel = numel;
+  return v;
+}
+
+torch::Tensor Materialize(PyValue& t, const std::string& path) {
+  if (!t.tensor.defined()) {
+    if (!t.storage->tensor.defined()) Fail(path, "a tensor's storage was never written to the file");
+    t.tensor = t.storage->tensor.as_strided(t.size, t.stride, t.offset).clone(at::MemoryFormat::Contiguous);
+  }
+  return t.tensor;
+}
 
 // Tensor entries of a dict; prefers a nested `state_dict` / `model` dict (training checkpoints).
 void CollectTensors(const PyRef& root, const std::string& path, Checkpoint* out) {
@@ -445,7 +479,7 @@ void CollectTensors(const PyRef& root, const std::string& path, Checkpoint* out)
   for (const auto& [key, value] : root->dict) {
     if (key->kind != PyValue::Kind::kString) continue;
     if (value->kind == PyValue::Kind::kTensor) {
-      out->tensors.emplace_back(key->s, value->tensor);
+      out->tensors.emplace_back(key->s, Materialize(*value, path));
     } else {
       out->skipped_entries.push_back(key->s);
     }
@@ -640,14 +674,13 @@ bool IsLittleEndianHost() {
 }  // namespace
 
 namespace {
+Checkpoint ReadLegacyOrThrowC10(const std::string& path);
+
 Checkpoint ReadTorchZipOrThrowC10(const std::string& path) {
   const std::string magic = ReadPrefix(path, 4);
   if (magic != std::string("PK\x03\x04", 4)) {
-    if (!magic.empty() && static_cast<uint8_t>(magic[0]) == 0x80) {
-      Fail(path, "legacy (pre-1.6, non-zip) torch.save format is not supported; re-save it with a current "
-                 "PyTorch (torch.save(torch.load(f), g))");
-    }
-    Fail(path, "not a torch.save zip archive");
+    if (!magic.empty() && static_cast<uint8_t>(magic[0]) == 0x80) return ReadLegacyOrThrowC10(path);
+    Fail(path, "neither a torch.save file nor a safetensors file");
   }
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> zip;
   try {
@@ -669,9 +702,88 @@ Checkpoint ReadTorchZipOrThrowC10(const std::string& path) {
   size_t n = 0;
   std::tie(ptr, n) = zip->getRecord("data.pkl");
   const std::string pickle(static_cast<const char*>(ptr.get()), n);
-  Unpickler unpickler(path, pickle, zip.get());
+  caffe2::serialize::PyTorchStreamReader* archive = zip.get();
+  auto source = [&](const std::string& key, torch::Dtype dtype, int64_t numel, const std::string& type_name) {
+    const std::string record = "data/" + key;
+    if (!archive->hasRecord(record)) Fail(path, "storage record " + record + " is missing from the archive");
+    at::DataPtr data;
+    size_t bytes = 0;
+    std::tie(data, bytes) = archive->getRecord(record);
+    const auto element = static_cast<size_t>(c10::elementSize(dtype));
+    if (bytes % element != 0 || bytes / element != static_cast<uint64_t>(numel)) {
+      Fail(path, "storage record " + record + " holds " + std::to_string(bytes) + " bytes, not " +
+                     std::to_string(numel) + " elements of " + type_name);
+    }
+    PyRef v = MakeStorage(dtype, numel);
+    v->tensor = torch::empty({numel}, torch::TensorOptions().dtype(dtype));
+    if (bytes > 0) std::memcpy(v->tensor.data_ptr(), data.get(), bytes);
+    return v;
+  };
+  Unpickler unpickler(path, "data.pkl", pickle, 0, source);
   Checkpoint out;
   CollectTensors(unpickler.Load(), path, &out);
+  return out;
+}
+
+// The legacy format (torch.save before PyTorch 1.6, or _use_new_zipfile_serialization=False): consecutive
+// pickles of the magic number 0x1950a86a20f9469cfc6c, the protocol version 1001 and a sys_info dict; the object
+// pickle, whose storages are persistent ids; the list of storage keys; then per key an int64 element count and
+// the raw bytes.
+Checkpoint ReadLegacyOrThrowC10(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Fail(path, "cannot open file");
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t pos = 0;
+  auto next = [&](const std::string& what, StorageSource source = nullptr) {
+    Unpickler u(path, what, data, pos, std::move(source));
+    PyRef v = u.Load();
+    pos = u.position();
+    return v;
+  };
+  const PyRef magic = next("legacy magic number");
+  const std::string kMagic("\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 10);  // 0x1950a86a20f9469cfc6c
+  if (magic->kind != PyValue::Kind::kObject || magic->s != "bigint:" + kMagic) {
+    Fail(path, "not a torch.save file (legacy magic number missing)");
+  }
+  const PyRef version = next("legacy protocol version");
+  if (version->kind != PyValue::Kind::kInt || version->i != 1001) Fail(path, "unsupported legacy protocol version");
+  const PyRef sys_info = next("legacy sys_info");
+  if (sys_info->kind == PyValue::Kind::kDict) {
+    for (const auto& [k, v] : sys_info->dict) {
+      if (k->kind == PyValue::Kind::kString && k->s == "little_endian" && (v->kind != PyValue::Kind::kBool || !v->b)) {
+        Fail(path, "big-endian legacy checkpoints are not supported");
+      }
+    }
+  }
+  std::map<std::string, PyRef> pending;
+  const PyRef root = next("legacy object pickle", [&](const std::string& key, torch::Dtype dtype, int64_t numel,
+                                                      const std::string&) {
+    PyRef v = MakeStorage(dtype, numel);
+    pending[key] = v;
+    return v;
+  });
+  const PyRef keys = next("legacy storage key list");
+  if (keys->kind != PyValue::Kind::kList) Fail(path, "legacy storage key list is not a list");
+  for (const PyRef& key : keys->items) {
+    if (key->kind != PyValue::Kind::kString || !pending.count(key->s)) {
+      Fail(path, "legacy storage key list names a storage the object pickle does not use");
+    }
+    PyValue& storage = *pending[key->s];
+    if (data.size() - pos < 8) Fail(path, "file ends before storage " + key->s);
+    int64_t count = 0;
+    std::memcpy(&count, data.data() + pos, 8);
+    pos += 8;
+    const auto element = static_cast<uint64_t>(c10::elementSize(storage.dtype));
+    if (count != storage.numel || static_cast<uint64_t>(count) > (data.size() - pos) / element) {
+      Fail(path, "storage " + key->s + " holds " + std::to_string(count) + " elements where " +
+                     std::to_string(storage.numel) + " are expected, or runs past the end of the file");
+    }
+    storage.tensor = torch::empty({count}, torch::TensorOptions().dtype(storage.dtype));
+    if (count > 0) std::memcpy(storage.tensor.data_ptr(), data.data() + pos, count * element);
+    pos += count * element;
+  }
+  Checkpoint out;
+  CollectTensors(root, path, &out);
   return out;
 }
 }  // namespace
@@ -764,7 +876,7 @@ Checkpoint ReadCheckpoint(const std::string& path) {
   const std::string head = ReadPrefix(path, 9);
   if (head.size() >= 4 && head.compare(0, 4, std::string("PK\x03\x04", 4)) == 0) return ReadTorchZip(path);
   if (head.size() == 9 && head[8] == '{') return ReadSafetensors(path);
-  if (!head.empty() && static_cast<uint8_t>(head[0]) == 0x80) return ReadTorchZip(path);  // explains legacy
+  if (!head.empty() && static_cast<uint8_t>(head[0]) == 0x80) return ReadTorchZip(path);  // legacy format
   Fail(path, "neither a torch.save zip archive nor a safetensors file");
 }
 

@@ -7,8 +7,10 @@
 //     subset checkpoints use (dicts and OrderedDicts, lists, tuples, ints, floats, strings, bools, None,
 //     `torch._utils._rebuild_tensor_v2` / `_rebuild_parameter` over persistent storages); any other object
 //     (argparse.Namespace, numpy scalars...) is kept as an opaque value and skipped.
+//   - the legacy format (PyTorch < 1.6, or _use_new_zipfile_serialization=False), used by checkpoints of the
+//     torch-1.2 era the reference pins: consecutive pickles followed by the raw storages;
 //   - safetensors (8-byte little-endian header length, JSON header, raw little-endian data).
-// Not read: the legacy pre-1.6 pickle format and TorchScript archives (clear error).
+// Not read: TorchScript archives, legacy storage views, big-endian files (clear errors).
 //
 //   gcl::models::Checkpoint ckpt = gcl::models::ReadCheckpoint("resnet50.pth");
 //   gcl::models::LoadReport r = gcl::models::LoadStateDict(*net, ckpt.tensors, {}, "resnet50.pth");
@@ -35,7 +37,7 @@ struct Checkpoint {
   std::vector<std::string> skipped_entries;
 };
 
-// Reads a .pth (zip) or .safetensors file. For a .pth whose top level is a dict, the tensors are its
+// Reads a .pth (zip or legacy) or .safetensors file. For a .pth whose top level is a dict, the tensors are its
 // tensor-valued entries, or, when it has a dict-valued `state_dict` (or `model`) entry, that dict's entries.
 // Throws std::runtime_error naming the file and the problem.
 Checkpoint ReadCheckpoint(const std::string& path);

@@ -47,9 +47,11 @@ IdentityEncoderOptions R18() {
   return o;
 }
 
-TEST_F(Expected, JvtcStage1CheckpointReproducesPyTorch) {
+class JvtcFiles : public Expected, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(JvtcFiles, Stage1CheckpointReproducesPyTorch) {
   IdentityEncoder net(R50());
-  const LoadReport r = ImportIdentityEncoderWeights(net, kData + "jvtc_r50_w32.pth", IdentityWeights::kAuto);
+  const LoadReport r = ImportIdentityEncoderWeights(net, kData + GetParam(), IdentityWeights::kAuto);
   EXPECT_EQ(r.unexpected, (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
   // The fixture mimics old checkpoints without num_batches_tracked; nothing else may be missing.
   for (const std::string& key : r.missing) EXPECT_NE(key.find("num_batches_tracked"), std::string::npos) << key;
@@ -61,6 +63,8 @@ TEST_F(Expected, JvtcStage1CheckpointReproducesPyTorch) {
   EXPECT_TRUE(torch::allclose(out.embedding, Get("r50.embedding"), 1e-4, 1e-5));
   EXPECT_TRUE(torch::allclose(net->forward(Get("r50.input")), Get("r50.feature"), 1e-4, 1e-5));
 }
+
+INSTANTIATE_TEST_SUITE_P(ZipAndLegacy, JvtcFiles, ::testing::Values("jvtc_r50_w32.pth", "jvtc_r50_w32_legacy.pth"));
 
 TEST_F(Expected, ImageNetBackboneFromPthAndSafetensors) {
   for (const std::string file : {"imagenet_r18_w16.pth", "imagenet_r18_w16.safetensors"}) {

@@ -31,6 +31,15 @@ torch::Tensor Find(const StateDict& sd, const std::string& name) {
   return torch::Tensor();
 }
 
+void ExpectError(const std::function<void()>& f, const std::vector<std::string>& parts) {
+  try {
+    f();
+    ADD_FAILURE() << "no exception";
+  } catch (const std::runtime_error& e) {
+    for (const std::string& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+  }
+}
+
 void ExpectPickleCases(const StateDict& sd) {
   const torch::Tensor base = torch::arange(24, torch::kFloat32).view({4, 6});
   EXPECT_TRUE(torch::equal(Find(sd, "base"), base));
@@ -61,6 +70,41 @@ TEST(TorchZip, ReadsDtypesViewsAndNestedValuesProtocol2) {
   ASSERT_EQ(c.tensors.size(), 8u);
   ExpectPickleCases(c.tensors);
   EXPECT_EQ(c.skipped_entries, (std::vector<std::string>{"count", "neg", "ratio", "names", "nested", "args"}));
+}
+
+TEST(LegacyFormat, ReadsTheSameValuesAsTheZipFormat) {
+  const Checkpoint legacy = ReadCheckpoint(std::string(kData) + "pickle_cases_legacy.pth");
+  ASSERT_EQ(legacy.tensors.size(), 8u);
+  ExpectPickleCases(legacy.tensors);
+  EXPECT_EQ(legacy.skipped_entries, (std::vector<std::string>{"count", "neg", "ratio", "names", "nested", "args"}));
+  const Checkpoint jvtc = ReadCheckpoint(std::string(kData) + "jvtc_r50_w32_legacy.pth");
+  const Checkpoint zip = ReadCheckpoint(std::string(kData) + "jvtc_r50_w32.pth");
+  ASSERT_EQ(jvtc.tensors.size(), zip.tensors.size());
+  for (size_t i = 0; i < zip.tensors.size(); ++i) {
+    EXPECT_EQ(jvtc.tensors[i].first, zip.tensors[i].first);
+    EXPECT_TRUE(torch::equal(jvtc.tensors[i].second, zip.tensors[i].second)) << zip.tensors[i].first;
+  }
+}
+
+TEST(LegacyFormat, TruncatedOrFlippedFilesGiveNamedErrors) {
+  std::ifstream in(std::string(kData) + "pickle_cases_legacy.pth", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string dst = TempPath("legacy_damaged.pth");
+  std::ofstream(dst, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() - 3);
+  ExpectError([&] { ReadCheckpoint(dst); }, {dst, "storage"});
+  std::mt19937 rng(3);
+  int rejected = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string damaged = bytes;
+    for (int k = 0; k < 1 + trial % 3; ++k) damaged[2 + rng() % (damaged.size() - 2)] = static_cast<char>(rng() % 256);
+    std::ofstream(dst, std::ios::binary | std::ios::trunc) << damaged;
+    try {
+      ReadCheckpoint(dst);
+    } catch (const std::runtime_error&) {
+      ++rejected;
+    }
+  }
+  EXPECT_GT(rejected, 0);
 }
 
 TEST(TorchZip, ReadsProtocol4) {
@@ -112,15 +156,6 @@ TEST(Safetensors, WriteReadRoundTrip) {
   EXPECT_EQ(header % 8, 0u);
 }
 
-void ExpectError(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception";
-  } catch (const std::runtime_error& e) {
-    for (const std::string& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
-  }
-}
-
 TEST(Errors, BadFilesNameTheFile) {
   const std::string junk = TempPath("junk.bin");
   std::ofstream(junk) << "not a checkpoint at all";
@@ -128,7 +163,7 @@ TEST(Errors, BadFilesNameTheFile) {
   ExpectError([&] { ReadCheckpoint(TempPath("absent.pth")); }, {"absent.pth", "cannot open"});
   const std::string legacy = TempPath("legacy.pth");
   std::ofstream(legacy) << "\x80\x02" << "rest";
-  ExpectError([&] { ReadCheckpoint(legacy); }, {legacy, "legacy"});
+  ExpectError([&] { ReadCheckpoint(legacy); }, {legacy, "legacy magic number"});
 
   // A truncated safetensors file: header promises more data than the file holds.
   const std::string good = TempPath("good.safetensors");

@@ -115,9 +115,11 @@ def main(out_dir):
                                  if not k.endswith("num_batches_tracked"))
     sd["module.classifier.weight"] = torch.randn(5, 16, generator=gen)
     sd["module.classifier.bias"] = torch.zeros(5)
-    torch.save({"state_dict": sd, "epoch": 7, "best_mAP": 0.4375,
-                "args": argparse.Namespace(arch="resnet50", lr=3.5e-4)},
-               os.path.join(out_dir, "jvtc_r50_w32.pth"))
+    checkpoint = {"state_dict": sd, "epoch": 7, "best_mAP": 0.4375,
+                  "args": argparse.Namespace(arch="resnet50", lr=3.5e-4)}
+    torch.save(checkpoint, os.path.join(out_dir, "jvtc_r50_w32.pth"))
+    # The same in the legacy (pre-1.6, non-zip) format, which checkpoints of the torch-1.2 era use.
+    torch.save(checkpoint, os.path.join(out_dir, "jvtc_r50_w32_legacy.pth"), _use_new_zipfile_serialization=False)
 
     # 2. ImageNet-style classifier: ResNet-18 layout at width 1/16 with fc, a plain model.state_dict(); also as
     #    safetensors written by hand (not by our writer).
@@ -147,6 +149,7 @@ def main(out_dir):
     mixed.update({"count": 2 ** 40, "neg": -5, "ratio": 1.5, "names": ["a", "b"], "nested": {"k": (1, None, True)},
                   "args": argparse.Namespace(lr=0.1)})
     torch.save(mixed, os.path.join(out_dir, "pickle_cases.pth"))
+    torch.save(mixed, os.path.join(out_dir, "pickle_cases_legacy.pth"), _use_new_zipfile_serialization=False)
     # the same, pickled with protocol 4 (FRAME, SHORT_BINUNICODE, MEMOIZE, STACK_GLOBAL opcodes)
     torch.save(cases, os.path.join(out_dir, "pickle_cases_protocol4.pth"), pickle_protocol=4)
 
