@@ -25,6 +25,8 @@ caf::behavior ClustererBehavior(ClusterFn cluster, proto::RunConfig config) {
           labels = cluster(msg.value, config);
         } catch (const std::exception& e) {
           return MakeJobError(gcl_errc::cluster_failed, std::string("clusterer: ") + e.what());
+        } catch (...) {
+          return MakeJobError(gcl_errc::cluster_failed, "clusterer: an exception that is not a std::exception");
         }
         labels.set_version(kActorProtocolVersion);
         labels.set_epoch(msg.value.epoch());

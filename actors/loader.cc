@@ -50,6 +50,10 @@ caf::result<BatchMsg> BuildBatch(SampleSource& source, const proto::EpochPlan& j
       if (first_error.empty()) first_error = e.what();
       batch.set_skipped_files(batch.skipped_files() + 1);
       continue;
+    } catch (...) {
+      if (first_error.empty()) first_error = "sample " + std::to_string(index) + ": a non-standard exception";
+      batch.set_skipped_files(batch.skipped_files() + 1);
+      continue;
     }
     batch.add_indices(index);
     if (job.labels_size() > 0) batch.add_labels(job.labels(i));

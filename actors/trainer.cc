@@ -82,6 +82,11 @@ void TrainStep(TrainerActor* self, const proto::Batch& batch, const proto::Contr
                                                             " of epoch " + std::to_string(batch.epoch()) + ": " +
                                                             e.what()));
     return;
+  } catch (...) {
+    FailEpoch(self, MakeJobError(gcl_errc::step_failed, "trainer: step " + std::to_string(batch.batch()) +
+                                                            " of epoch " + std::to_string(batch.epoch()) +
+                                                            ": an exception that is not a std::exception"));
+    return;
   }
   if (batch.phase() == proto::PHASE_JOINT) {
     out.memory_update.set_version(kActorProtocolVersion);
@@ -150,6 +155,10 @@ caf::behavior Trainer(TrainerActor* self, std::shared_ptr<std::unique_ptr<Traine
         }
         if (!problem.empty()) {
           ++s.rejected;
+          // A bad batch of the epoch in progress would leave the epoch waiting for it forever: fail the epoch.
+          if (s.active && msg.value.phase() == s.plan.phase() && msg.value.epoch() == s.plan.epoch()) {
+            FailEpoch(self, MakeProtocolError("trainer rejected a batch of its epoch: " + problem));
+          }
           return MakeProtocolError(problem);
         }
         s.waiting += Seconds(Clock::now() - s.idle_since);

@@ -55,10 +55,11 @@ inline void Normalize(float* row, int64_t dim) {
 
 class ToySource : public SampleSource {
  public:
-  ToySource(int64_t size, std::set<int64_t> corrupt = {}) : size_(size), corrupt_(std::move(corrupt)) {}
+  ToySource(int64_t size, std::set<int64_t> corrupt = {}, bool structure = true)
+      : size_(size), corrupt_(std::move(corrupt)), structure_(structure) {}
   int64_t size() const override { return size_; }
   ImageSize image_size() const override { return {4, 2}; }
-  bool has_structure() const override { return true; }
+  bool has_structure() const override { return structure_; }
   void Load(int64_t index, uint64_t seed, float* image, float* s_ori, float* s_new) override {
     ++loads;
     if (corrupt_.count(index)) throw std::runtime_error("toy/" + std::to_string(index) + ".jpg: corrupt JPEG");
@@ -76,6 +77,7 @@ class ToySource : public SampleSource {
  private:
   int64_t size_;
   std::set<int64_t> corrupt_;
+  bool structure_;
 };
 
 // Mean colour of sample b in a batch.

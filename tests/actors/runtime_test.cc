@@ -281,6 +281,18 @@ TEST_F(RuntimeTest, TooManyCorruptFilesStopTheRunCleanly) {
   EXPECT_EQ(report.phase(), proto::PHASE_WARMUP);
 }
 
+TEST_F(RuntimeTest, BatchTheTrainerRejectsFailsItsEpochInsteadOfStallingIt) {
+  // A dataset without structure images cannot feed the GAN phases: the trainer refuses the first such batch.
+  auto source = std::make_shared<ToySource>(16, std::set<int64_t>{}, /*structure=*/false);
+  caf::actor job = SpawnCoordinator(system_, SmallConfig(), Backends(source, ToyCluster{}), TempDir("no_structure"),
+                                    false);
+  const proto::RunReport report = Run(job);
+  EXPECT_FALSE(report.completed());
+  EXPECT_EQ(report.phase(), proto::PHASE_GAN_WARMUP);
+  EXPECT_NE(report.error().find("Batch.structure_ori"), std::string::npos) << report.error();
+  ASSERT_EQ(report.history_size(), 1);  // the warm-up epoch, which needs no structure, completed
+}
+
 TEST_F(RuntimeTest, CheckpointThatCannotBeWrittenStopsTheRunWithItsCause) {
   auto source = std::make_shared<ToySource>(16);
   const std::string blocker = TempDir("not_a_dir");
