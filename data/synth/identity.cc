@@ -130,7 +130,9 @@ Identity SampleIdentity(int pid, const std::vector<Outfit>& templates, float col
   s.gender = rng.Bernoulli(0.5f) ? rng.Uniform(0.65f, 1.f) : rng.Uniform(0.f, 0.35f);
   s.muscle = rng.Uniform(0.2f, 0.8f);
   s.weight = std::clamp(rng.Normal(0.45f, 0.18f), 0.f, 1.f);
-  s.height = std::clamp(rng.Normal(0.5f, 0.2f), 0.f, 1.f);
+  // MakeHuman's height slider spans 1.36 m to 2.45 m for an average man (docs/rendering.md); sigma 0.08 and
+  // the clamp keep statures in the adult range instead of drawing dwarfs and giants.
+  s.height = std::clamp(rng.Normal(0.5f, 0.08f), 0.35f, 0.65f);
   float e[3] = {rng.Unit() + 0.05f, rng.Unit() + 0.05f, rng.Unit() + 0.05f};
   const int dominant = rng.UniformInt(0, 2);
   e[dominant] += 2.f;

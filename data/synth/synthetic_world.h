@@ -16,7 +16,7 @@
 // change a byte.
 //
 //   std::string root = gcl::data::EnsureSyntheticDataset("quick", /*seed=*/1, "/tmp/gcl-cache");
-//   // root == "/tmp/gcl-cache/synth_quick_seed1_v1", generated on the first call, reused afterwards.
+//   // root == "/tmp/gcl-cache/synth_quick_seed1_v2", generated on the first call, reused afterwards.
 #ifndef GCL_DATA_SYNTH_SYNTHETIC_WORLD_H_
 #define GCL_DATA_SYNTH_SYNTHETIC_WORLD_H_
 
@@ -28,7 +28,7 @@
 namespace gcl::data {
 
 // Bumped whenever the generator's output changes for the same (spec, seed); part of the cache folder name.
-inline constexpr int kSyntheticWorldVersion = 1;
+inline constexpr int kSyntheticWorldVersion = 2;
 
 struct GenerationSummary {
   int train_images = 0;
