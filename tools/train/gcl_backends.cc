@@ -514,6 +514,19 @@ class GclTrainer : public actors::TrainerBackend {
       *l->mutable_tensor() = proto::EncodeTensor(bank.labels().contiguous());
     };
     if (warmup_bank_) add_bank("warmup_memory", *warmup_bank_);
+    // Stage-1 clustering statistics (the runtime records clusters of the joint phase only), for a resumed run's
+    // metrics.jsonl: rows (epoch, clusters, outliers).
+    std::vector<int64_t> stats;
+    for (const ClusterRecord& c : recorder_->Clusters()) {
+      if (c.phase == proto::PHASE_WARMUP) stats.insert(stats.end(), {c.epoch, c.clusters, c.outliers});
+    }
+    if (!stats.empty()) {
+      proto::ModuleState* m = checkpoint->add_networks();
+      m->set_name("warmup_clusters");
+      proto::NamedTensor* t = m->add_tensors();
+      t->set_name("epoch_clusters_outliers");
+      *t->mutable_tensor() = proto::EncodeTensor(torch::tensor(stats, torch::kInt64).view({-1, 3}));
+    }
     if (joint_bank_) add_bank("joint_memory", *joint_bank_);
   }
 
@@ -548,6 +561,22 @@ class GclTrainer : public actors::TrainerBackend {
       out->emplace(f, l);
     };
     bank("warmup_memory", &warmup_bank_);
+    if (const proto::ModuleState* m = FindModule(checkpoint, "warmup_clusters"); m != nullptr && m->tensors_size() == 1) {
+      const torch::Tensor rows = Decode(m->tensors(0).tensor(), "warmup_clusters").contiguous();
+      if (rows.dim() != 2 || rows.size(1) != 3 || rows.scalar_type() != torch::kInt64) {
+        throw std::runtime_error("checkpoint warmup_clusters: expected N x 3 int64, got " + c10::str(rows.sizes()));
+      }
+      const std::vector<ClusterRecord> known = recorder_->Clusters();
+      for (int64_t i = 0; i < rows.size(0); ++i) {
+        const int64_t epoch = rows[i][0].item<int64_t>();
+        const bool have = std::any_of(known.begin(), known.end(), [&](const ClusterRecord& c) {
+          return c.phase == proto::PHASE_WARMUP && c.epoch == epoch;
+        });
+        if (!have) {
+          recorder_->AddClusters({proto::PHASE_WARMUP, epoch, rows[i][1].item<int64_t>(), rows[i][2].item<int64_t>(), 0, 0});
+        }
+      }
+    }
     bank("joint_memory", &joint_bank_);
   }
 

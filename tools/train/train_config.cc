@@ -184,6 +184,9 @@ proto::TrainConfig ResolveTrainConfig(proto::TrainConfig c) {
   if (m.discriminator_dim() == 0) m.set_discriminator_dim(32);
   if (m.discriminator_scales() == 0) m.set_discriminator_scales(3);
 
+  Require(run.joint_epochs() == 0 || run.warmup_epochs() > 0 || !m.identity_init().empty(), "model.identity_init",
+          "stage 3 needs a warmed-up E_id: give a stage-1 checkpoint here or set run.warmup_epochs (our stage 1)");
+
   proto::OptimConfig& o = *c.mutable_optim();
   auto fill = [](double v, double def) { return v == 0 ? def : v; };
   o.set_generator_lr(fill(o.generator_lr(), 1e-4));

@@ -9,6 +9,7 @@
 // checkpoints/, config.pbtxt. Relative paths resolve against the folder `bazel run` was started from.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -30,7 +31,7 @@ constexpr char kUsage[] = R"(usage: train [--config=NAME|FILE] [--set FIELD=VALU
                       (repeated fields: comma-separated; enums by name); unknown fields are errors
   --name=NAME         the run's name (= --set run.name=NAME): outputs go to runs/NAME/
   --resume            continue runs/NAME from its newest checkpoint, with the config saved there (--set still applies)
-  --threads=N         LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS or all CPUs)
+  --threads=N         LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS, else the CPUs minus run.loader_workers)
 )";
 
 std::string WorkingDir() {
@@ -97,6 +98,11 @@ int main(int argc, char** argv) {
         for (const std::string& s : sets) gcl::train::ApplyOverride(s, &config);
         config = gcl::train::ResolveTrainConfig(config);
       }
+    }
+    if (threads == 0 && std::getenv(gcl::kNumThreadsEnv) == nullptr) {
+      // The loader workers decode on their own cores; LibTorch's OpenMP threads spin-wait when the cores are
+      // oversubscribed (measured: 0.44 vs 3.1 steps/s on 2 cores with 2 vs 1 intra-op threads), so they get the rest.
+      threads = std::max(1, gcl::DefaultThreadCount() - config.run().loader_workers());
     }
     gcl::ConfigureThreads(threads);
     gcl::WarnIfSlowBlas();

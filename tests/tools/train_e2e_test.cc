@@ -1,0 +1,179 @@
+// End to end: //tools/train:train on the tiny synthetic world (configs/tiny.pbtxt) through stage 1 (our E_id
+// warm-up), stage 2 (GAN warm-up) and stage 3 (joint GCL), as a user runs it (a separate process, started the
+// way `bazel run` starts it), then checks every output; and a run killed after its first checkpoint, resumed.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string g_train_binary;
+
+std::string Read(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
+class TrainE2eTest : public ::testing::Test {
+ protected:
+  // A fresh working directory per test; the synthetic world is cached beside it.
+  fs::path WorkDir(const std::string& name) {
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    const fs::path dir = fs::path(tmp ? tmp : "/tmp") / ("train_e2e_" + name);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+  }
+
+  // Starts the train binary with `args`, as `bazel run` does: cwd = runfiles, BUILD_WORKING_DIRECTORY = `work`.
+  pid_t Start(const fs::path& work, std::vector<std::string> args) {
+    args.insert(args.begin(), g_train_binary);
+    args.push_back("--set");
+    args.push_back("data.cache_dir=" + (work.parent_path() / "synth_cache").string());
+    args.push_back("--threads=1");
+    const pid_t pid = fork();
+    if (pid == 0) {
+      setenv("BUILD_WORKING_DIRECTORY", work.c_str(), 1);
+      const int log = open((work / "train.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(log, 1);
+      dup2(log, 2);
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    return pid;
+  }
+
+  int Wait(pid_t pid) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  // The checks every finished tiny run must pass.
+  void ExpectCompleteOutputs(const fs::path& run) {
+    // metrics.jsonl: one line per epoch of the three stages (tiny: 1 + 1 + 2), in order.
+    const std::vector<std::string> lines = Lines(Read(run / "metrics.jsonl"));
+    ASSERT_EQ(lines.size(), 4u) << Read(run / "metrics.jsonl");
+    const char* phases[] = {"\"warmup\"", "\"gan_warmup\"", "\"joint\"", "\"joint\""};
+    for (size_t i = 0; i < lines.size(); ++i) {
+      EXPECT_EQ(lines[i].front(), '{');
+      EXPECT_EQ(lines[i].back(), '}');
+      EXPECT_NE(lines[i].find(std::string("\"phase\": ") + phases[i]), std::string::npos) << lines[i];
+      EXPECT_NE(lines[i].find("\"losses\": {\""), std::string::npos) << lines[i];
+      EXPECT_NE(lines[i].find("\"seconds_per_step\": "), std::string::npos) << lines[i];
+    }
+    EXPECT_NE(lines[0].find("\"contrast\": "), std::string::npos);   // stage 1 loss
+    EXPECT_NE(lines[0].find("\"clusters\": "), std::string::npos);   // stage-1 pseudo labels
+    EXPECT_NE(lines[1].find("\"g_adversarial\": "), std::string::npos);
+    EXPECT_NE(lines[1].find("\"eval\": {\"mAP\": "), std::string::npos);  // the baseline before stage 3
+    for (size_t i = 2; i < 4; ++i) {
+      EXPECT_NE(lines[i].find("\"vi_instance\": "), std::string::npos) << lines[i];
+      EXPECT_NE(lines[i].find("\"clusters\": "), std::string::npos) << lines[i];
+      EXPECT_NE(lines[i].find("\"eval\": {\"mAP\": "), std::string::npos) << lines[i];
+      EXPECT_NE(lines[i].find("\"mINP\": "), std::string::npos) << lines[i];
+    }
+    // report.md: both rows with numbers.
+    const std::string report = Read(run / "report.md");
+    EXPECT_NE(report.find("The run completed"), std::string::npos) << report;
+    for (const std::string row : {"| warm-up baseline (E_id after stage 1) | ", "| GCL (after stage 3, last epoch) | "}) {
+      const size_t at = report.find(row);
+      ASSERT_NE(at, std::string::npos) << report;
+      const char first = report[at + row.size()];
+      EXPECT_TRUE(first >= '0' && first <= '9') << report.substr(at, 120);
+    }
+    // summary.json: the same rows.
+    const std::string summary = Read(run / "summary.json");
+    EXPECT_NE(summary.find("\"completed\": true"), std::string::npos) << summary;
+    EXPECT_NE(summary.find("\"baseline\": {\"phase\": \"gan_warmup\""), std::string::npos) << summary;
+    EXPECT_NE(summary.find("\"gcl_last\": {\"phase\": \"joint\", \"epoch\": 1"), std::string::npos) << summary;
+    // Plots and the novel-view grid (one row of 80 x 40 cells per image under an 18 px header, input + 8 angles).
+    for (const std::string plot : {"map", "rank1", "clusters"}) {
+      const cv::Mat png = cv::imread((run / "plots" / (plot + ".png")).string());
+      EXPECT_EQ(png.rows, 400) << plot;
+      EXPECT_EQ(png.cols, 640) << plot;
+    }
+    const cv::Mat views = cv::imread((run / "views" / "views_joint_e1.png").string());
+    EXPECT_EQ(views.rows, 18 + 2 * 80);
+    EXPECT_EQ(views.cols, 9 * 40);
+    for (const std::string e : {"eid_stage1", "eid_final", "eid_best"}) {
+      const fs::path p = run / "export" / (e + ".safetensors");
+      ASSERT_TRUE(fs::exists(p)) << p;
+      EXPECT_GT(fs::file_size(p), 1000u) << p;
+    }
+    EXPECT_NE(Read(run / "config.pbtxt").find("name: \"tiny\""), std::string::npos);
+    EXPECT_TRUE(fs::exists(run / "checkpoints" / "LATEST"));
+  }
+};
+
+TEST_F(TrainE2eTest, TinyRunGoesThroughAllThreeStagesAndWritesEveryOutput) {
+  const fs::path work = WorkDir("full");
+  const int code = Wait(Start(work, {"--config=tiny"}));
+  ASSERT_EQ(code, 0) << Read(work / "train.log");
+  ExpectCompleteOutputs(work / "runs" / "tiny");
+}
+
+TEST_F(TrainE2eTest, RunKilledAfterItsFirstCheckpointResumesToTheEnd) {
+  const fs::path work = WorkDir("resume");
+  const fs::path checkpoints = work / "runs" / "tiny" / "checkpoints";
+  const pid_t pid = Start(work, {"--config=tiny"});
+  bool killed_mid_run = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) break;  // ended before a checkpoint: the test fails below
+    if (fs::exists(checkpoints / "LATEST")) {
+      kill(pid, SIGKILL);  // a crash: no chance to clean up
+      waitpid(pid, &status, 0);
+      killed_mid_run = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(killed_mid_run) << Read(work / "train.log");
+  EXPECT_FALSE(fs::exists(work / "runs" / "tiny" / "report.md"));  // it really stopped before the end
+  const int code = Wait(Start(work, {"--config=tiny", "--resume"}));
+  ASSERT_EQ(code, 0) << Read(work / "train.log");
+  ExpectCompleteOutputs(work / "runs" / "tiny");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: train_e2e_test <path of //tools/train:train>\n");
+    return 2;
+  }
+  g_train_binary = fs::absolute(argv[1]).string();
+  return RUN_ALL_TESTS();
+}
