@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/user_path.h"
 #include "data/datasets/reid_dataset.h"
 
 namespace {
@@ -21,13 +22,6 @@ int Usage(const std::string& problem) {
                "[--camera_regex RE] [--msmt_one_based_cameras] [--test_structures]\n",
                problem.c_str());
   return 2;
-}
-
-// `bazel run` starts in the runfiles tree; relative paths are meant from where the user typed the command.
-std::string FromWorkingDirectory(const std::string& path) {
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (path.empty() || path[0] == '/' || cwd == nullptr) return path;
-  return (std::filesystem::path(cwd) / path).string();
 }
 
 void PrintSplit(const char* name, const gcl::data::ReidSplit& split) {
@@ -49,9 +43,9 @@ int main(int argc, char** argv) {
     if (arg == "--name") {
       name = value();
     } else if (arg == "--root") {
-      root = FromWorkingDirectory(value());
+      root = gcl::UserPath(value());
     } else if (arg == "--mesh_dir") {
-      options.mesh_dir = FromWorkingDirectory(value());
+      options.mesh_dir = gcl::UserPath(value());
     } else if (arg == "--check") {
       const std::string check = value();
       if (check == "none") {

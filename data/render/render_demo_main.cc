@@ -18,6 +18,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "common/user_path.h"
 #include "data/body/body_model.h"
 #include "data/render/rasterizer.h"
 
@@ -80,8 +81,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "usage: render_demo --out_dir=DIR\n");
     return 2;
   }
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (out_dir[0] != '/' && cwd != nullptr) out_dir = std::string(cwd) + "/" + out_dir;
+  out_dir = gcl::UserPath(out_dir);
   std::filesystem::create_directories(out_dir);
 
   const gcl::data::BodyModel model = gcl::data::BodyModel::LoadDefault();

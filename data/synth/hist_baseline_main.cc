@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/user_path.h"
 #include "data/synth/hist_matcher.h"
 
 int main(int argc, char** argv) {
@@ -25,8 +26,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: hist_baseline --data DIR\n");
     return 2;
   }
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (data[0] != '/' && cwd != nullptr) data = (std::filesystem::path(cwd) / data).string();
+  data = gcl::UserPath(data);
   try {
     const gcl::data::ReidMetrics m = gcl::data::EvaluateHistogramBaseline(data);
     std::printf("colour-histogram baseline on %s: %d valid queries, mAP %.1f%%, rank-1 %.1f%%, rank-5 %.1f%%, "

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/user_path.h"
 #include "data/synth/synthetic_world.h"
 #include "data/synth/world_spec.h"
 
@@ -23,12 +24,6 @@ int Usage(const std::string& problem) {
                "[--seed N] [--threads N] [--set field=value,...]\n",
                problem.c_str());
   return 2;
-}
-
-std::string FromWorkspace(const std::string& path) {
-  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (path.empty() || path[0] == '/' || cwd == nullptr) return path;
-  return (std::filesystem::path(cwd) / path).string();
 }
 
 }  // namespace
@@ -65,18 +60,18 @@ int main(int argc, char** argv) {
   if (!cache_dir.empty() && !overrides.empty()) return Usage("--set works with --out only (the cache holds presets)");
   try {
     if (!cache_dir.empty()) {
-      const std::string path = gcl::data::EnsureSyntheticDataset(preset, seed, FromWorkspace(cache_dir), threads);
+      const std::string path = gcl::data::EnsureSyntheticDataset(preset, seed, gcl::UserPath(cache_dir), threads);
       std::printf("%s\n", path.c_str());
       return 0;
     }
     gcl::data::WorldSpec spec = gcl::data::WorldSpecForPreset(preset);
     gcl::data::ApplyWorldSpecOverrides(overrides, spec);
     gcl::data::ValidateWorldSpec(spec);
-    const gcl::data::GenerationSummary s = gcl::data::GenerateSyntheticDataset(spec, seed, FromWorkspace(out), threads);
+    const gcl::data::GenerationSummary s = gcl::data::GenerateSyntheticDataset(spec, seed, gcl::UserPath(out), threads);
     const int images = s.train_images + s.query_images + s.gallery_images;
     std::printf("wrote %s: %d train images (%d ids), %d query, %d gallery (%d distractors; %d test ids) in %.1f s "
                 "(%.1f images/s with 8 structure views each)\n",
-                FromWorkspace(out).c_str(), s.train_images, s.train_ids, s.query_images, s.gallery_images,
+                gcl::UserPath(out).c_str(), s.train_images, s.train_ids, s.query_images, s.gallery_images,
                 s.distractor_images, s.test_ids, s.seconds, images / s.seconds);
     return 0;
   } catch (const std::exception& e) {
