@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "common/user_path.h"
 #include "models/identity_encoder_io.h"
 #include "tools/extract/extract_lib.h"
 
@@ -96,7 +97,11 @@ c10::Device PickDevice(const std::string& spec) {
 }
 
 int Run(int argc, char** argv) {
-  const std::map<std::string, std::string> flags = ParseFlags(argc, argv);
+  std::map<std::string, std::string> flags = ParseFlags(argc, argv);
+  for (const char* path_flag : {"images", "output", "model", "checkpoint"}) {
+    const auto it = flags.find(path_flag);
+    if (it != flags.end()) it->second = gcl::UserPath(it->second);
+  }
   if (flags.count("help")) {
     std::cout << kUsage;
     return 0;
