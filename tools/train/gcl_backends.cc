@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <numeric>
 #include <sstream>
@@ -33,6 +34,7 @@
 #include "models/identity_encoder_io.h"
 #include "proto/tensor_codec.h"
 #include "tools/extract/extract_lib.h"
+#include "tools/train/networks.h"
 #include "training/joint_step.h"
 
 namespace gcl::train {
@@ -322,29 +324,7 @@ class GclTrainer : public actors::TrainerBackend {
         device_(PickDevice(config.run().device())),
         rng_(at::make_generator<at::CPUGeneratorImpl>(config.run().seed())) {
     torch::manual_seed(config.run().seed());
-    const proto::ModelConfig& m = config.model();
-    models::IdentityEncoderOptions id;
-    id.depth = m.depth();
-    id.width = m.width();
-    id.embedding_dim = m.embedding_dim();
-    nets_.identity = models::IdentityEncoder(id);
-    if (!m.identity_init().empty()) {
-      const models::LoadReport report =
-          models::ImportIdentityEncoderWeights(nets_.identity, m.identity_init(), models::IdentityWeights::kAuto);
-      (void)report;
-    }
-    models::GeneratorOptions g;
-    g.part_code_dim = nets_.identity->part_code_dim();
-    g.dim = m.generator_dim();
-    g.mlp_dim = m.mlp_dim();
-    nets_.generator = models::Generator(g);
-    models::DiscriminatorOptions d;
-    d.dim = m.discriminator_dim();
-    d.num_scales = m.discriminator_scales();
-    nets_.discriminator = models::MultiScaleDiscriminator(d);
-    nets_.identity->to(device_);
-    nets_.generator->to(device_);
-    nets_.discriminator->to(device_);
+    nets_ = BuildNetworks(config, device_);
     const proto::OptimConfig& o = config.optim();
     training::OptimizerOptions opt;
     opt.generator_lr = o.generator_lr();
@@ -531,9 +511,7 @@ class GclTrainer : public actors::TrainerBackend {
   }
 
   void Restore(const proto::Checkpoint& checkpoint) override {
-    RestoreModule(*nets_.identity, checkpoint, "E_id");
-    RestoreModule(*nets_.generator, checkpoint, "G");
-    RestoreModule(*nets_.discriminator, checkpoint, "D");
+    RestoreNetworks(checkpoint, &nets_);
     for (const proto::OptimizerState& s : checkpoint.optimizers()) {
       if (s.name() == "G") LoadOptimizer(optimizers_->generator, s.state());
       if (s.name() == "D") LoadOptimizer(optimizers_->discriminator, s.state());
@@ -772,6 +750,52 @@ clustering::ReidLabels LabelsOf(const data::ReidSplit& split) {
 }
 
 }  // namespace
+
+training::GclNetworks BuildNetworks(const proto::TrainConfig& config, const c10::Device& device) {
+  const proto::ModelConfig& m = config.model();
+  training::GclNetworks nets;
+  models::IdentityEncoderOptions id;
+  id.depth = m.depth();
+  id.width = m.width();
+  id.embedding_dim = m.embedding_dim();
+  nets.identity = models::IdentityEncoder(id);
+  if (!m.identity_init().empty()) {
+    models::ImportIdentityEncoderWeights(nets.identity, m.identity_init(), models::IdentityWeights::kAuto);
+  }
+  models::GeneratorOptions g;
+  g.part_code_dim = nets.identity->part_code_dim();
+  g.dim = m.generator_dim();
+  g.mlp_dim = m.mlp_dim();
+  nets.generator = models::Generator(g);
+  models::DiscriminatorOptions d;
+  d.dim = m.discriminator_dim();
+  d.num_scales = m.discriminator_scales();
+  nets.discriminator = models::MultiScaleDiscriminator(d);
+  nets.identity->to(device);
+  nets.generator->to(device);
+  nets.discriminator->to(device);
+  return nets;
+}
+
+void RestoreNetworks(const proto::Checkpoint& checkpoint, training::GclNetworks* nets) {
+  RestoreModule(*nets->identity, checkpoint, "E_id");
+  RestoreModule(*nets->generator, checkpoint, "G");
+  RestoreModule(*nets->discriminator, checkpoint, "D");
+}
+
+proto::Checkpoint ReadCheckpointFile(const std::string& path) {
+  std::string file = path;
+  if (fs::is_directory(path)) {
+    std::ifstream latest(path + "/LATEST");
+    std::string name;
+    if (!(latest >> name)) throw std::runtime_error(path + ": no LATEST naming a checkpoint");
+    file = path + "/" + name;
+  }
+  std::ifstream in(file, std::ios::binary);
+  proto::Checkpoint checkpoint;
+  if (!in || !checkpoint.ParseFromIstream(&in)) throw std::runtime_error(file + ": not a readable checkpoint");
+  return checkpoint;
+}
 
 data::ReidDataset LoadTrainData(const proto::TrainConfig& config, const std::string& working_dir) {
   const proto::DataConfig& d = config.data();
