@@ -51,9 +51,8 @@ std::vector<int64_t> Dbscan(const SparseRows& distances, double eps, int min_sam
   std::vector<char> core(n, 0);
   for (int64_t i = 0; i < n; ++i) {
     int64_t neighbours = 0;
+    // The diagonal is an entry like any other (a Jaccard matrix stores d(i, i) ~ 0, so i is its own neighbour).
     for (int64_t e = distances.offsets[i]; e < distances.offsets[i + 1]; ++e) neighbours += within(e) ? 1 : 0;
-    // A matrix without its diagonal still has d(i, i) = 0 in the dense view: i is its own neighbour.
-    if (distances.At(i, i, kAbsentJaccardDistance) > eps) ++neighbours;
     core[i] = neighbours >= min_samples ? 1 : 0;
   }
   // sklearn's dbscan_inner: a depth-first expansion from each unlabelled core point in index order.

@@ -25,7 +25,8 @@ constexpr float kAbsentJaccardDistance = 1.0f;
 double EpsFromRho(const SparseRows& distances, double rho);
 
 // sklearn.cluster.DBSCAN(eps, min_samples, metric='precomputed') on the dense matrix: j is a neighbour of i when
-// d(i, j) <= eps (i itself included, d(i, i) = 0); i is a core point with at least min_samples neighbours.
+// d(i, j) <= eps (i itself when d(i, i) <= eps: a Jaccard matrix stores d(i, i) ~ 0); i is a core point with
+// at least min_samples neighbours. Absent entries are 1, like any absent pair.
 // Clusters are numbered 0, 1, ... in the order sklearn creates them (by their lowest-index core point); every
 // point not density-reachable from a core point is -1. eps >= 1 makes every pair neighbours (absent pairs are 1),
 // which is handled exactly without densifying.

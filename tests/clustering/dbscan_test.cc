@@ -34,7 +34,7 @@ std::vector<int64_t> TextbookDbscan(const Dense& d, double eps, int min_samples)
   const auto region = [&](int64_t p) {
     std::vector<int64_t> r;
     for (int64_t q = 0; q < n; ++q) {
-      if (d[p][q] <= eps || q == p) r.push_back(q);
+      if (d[p][q] <= eps) r.push_back(q);  // sklearn on a precomputed matrix: the diagonal is data.
     }
     return r;
   };
