@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "clustering/command_line.h"
+#include "common/user_path.h"
 #include "clustering/feature_io.h"
 #include "clustering/pseudo_labels.h"
 
@@ -51,8 +52,8 @@ int Run(int argc, char** argv) {
     std::cout << kUsage;
     return 0;
   }
-  const std::string npy = cl.Required("features");
-  const std::string csv = cl.Required("samples");
+  const std::string npy = gcl::UserPath(cl.Required("features"));
+  const std::string csv = gcl::UserPath(cl.Required("samples"));
   PseudoLabelOptions o;
   o.k1 = cl.Int("k1", o.k1);
   o.k2 = cl.Int("k2", o.k2);
@@ -75,7 +76,7 @@ int Run(int argc, char** argv) {
   const PseudoLabels p = ComputePseudoLabels(x, o);
 
   if (cl.Has("output")) {
-    const std::string out = cl.String("output");
+    const std::string out = gcl::UserPath(cl.String("output"));
     std::ofstream f(out);
     if (!f) throw std::runtime_error(out + ": cannot open for writing");
     f << "path,pid,camid,label\n";

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "clustering/command_line.h"
+#include "common/user_path.h"
 #include "clustering/evaluation.h"
 #include "clustering/feature_io.h"
 
@@ -59,8 +60,9 @@ int Run(int argc, char** argv) {
   at::set_num_threads(threads);
   o.num_threads = threads;
 
-  const std::string qn = cl.Required("query_features"), qc = cl.Required("query_samples");
-  const std::string gn = cl.Required("gallery_features"), gc = cl.Required("gallery_samples");
+  const std::string qn = gcl::UserPath(cl.Required("query_features")), qc = gcl::UserPath(cl.Required("query_samples"));
+  const std::string gn = gcl::UserPath(cl.Required("gallery_features")),
+                    gc = gcl::UserPath(cl.Required("gallery_samples"));
   FeatureSet q = ReadFeatureSet(qn, qc);
   FeatureSet g = ReadFeatureSet(gn, gc);
   if (q.features.rows == 0) throw std::invalid_argument(qn + ": the query set is empty");

@@ -20,6 +20,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "common/user_path.h"
 #include "common/torch_runtime.h"
 #include "data/datasets/reid_dataset.h"
 #include "data/pipeline/image_transforms.h"
@@ -39,12 +40,6 @@ constexpr char kUsage[] = R"(usage: generate --run=RUN_DIR --images=A.jpg[,B.jpg
   --output=generated.png
   --device=auto --threads=0
 )";
-
-std::string WorkingPath(const std::string& path) {
-  const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (path.empty() || fs::path(path).is_absolute() || dir == nullptr || *dir == '\0') return path;
-  return (fs::path(dir) / path).string();
-}
 
 std::vector<std::string> Split(const std::string& text) {
   std::vector<std::string> out;
@@ -90,14 +85,14 @@ int main(int argc, char** argv) {
       if (!flags.count(required)) throw std::invalid_argument(std::string("--") + required + " is required\n" + kUsage);
     }
     gcl::ConfigureThreads(std::stoi(flags["threads"]));
-    const std::string run = WorkingPath(flags["run"]);
+    const std::string run = gcl::UserPath(flags["run"]);
     gcl::proto::TrainConfig config = gcl::train::LoadTrainConfig(run + "/config.pbtxt");
     config.mutable_model()->clear_identity_init();  // the checkpoint holds every weight
     config = gcl::train::ResolveTrainConfig(config);
     const c10::Device device = gcl::PickDevice(flags["device"]);
     gcl::training::GclNetworks nets = gcl::train::BuildNetworks(config, device);
     gcl::train::RestoreNetworks(
-        gcl::train::ReadCheckpointFile(flags.count("checkpoint") ? WorkingPath(flags["checkpoint"]) : run + "/checkpoints"),
+        gcl::train::ReadCheckpointFile(flags.count("checkpoint") ? gcl::UserPath(flags["checkpoint"]) : run + "/checkpoints"),
         &nets);
     nets.identity->eval();
     nets.generator->eval();
@@ -117,9 +112,9 @@ int main(int argc, char** argv) {
                   0.35, {0, 0, 0}, 1);
     }
     torch::NoGradGuard no_grad;
-    const std::string structures = WorkingPath(flags["structures"]);
+    const std::string structures = gcl::UserPath(flags["structures"]);
     for (size_t row = 0; row < images.size(); ++row) {
-      const std::string path = WorkingPath(images[row]);
+      const std::string path = gcl::UserPath(images[row]);
       const cv::Mat rgb = gcl::data::Resize(gcl::data::DecodeRgb(path), h, w, gcl::data::ResizeKernel::kPilBicubic);
       torch::Tensor image = torch::empty({1, 3, h, w});
       gcl::data::NormalizeToChw(rgb, gcl::data::kImageNetNorm, image.data_ptr<float>());
@@ -139,7 +134,7 @@ int main(int argc, char** argv) {
         ToBgr8(views[static_cast<int64_t>(a)]).copyTo(grid(cv::Rect(static_cast<int>(a + 1) * w, y, w, h)));
       }
     }
-    const std::string output = WorkingPath(flags["output"]);
+    const std::string output = gcl::UserPath(flags["output"]);
     if (!cv::imwrite(output, grid)) throw std::runtime_error(output + ": cannot write the picture");
     std::cerr << "wrote " << output << "\n";
     return 0;

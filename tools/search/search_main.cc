@@ -21,6 +21,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "common/user_path.h"
 #include "common/torch_runtime.h"
 #include "data/pipeline/image_transforms.h"
 #include "models/identity_encoder_io.h"
@@ -38,12 +39,6 @@ constexpr char kUsage[] = R"(usage: search --model=EXPORT.safetensors --query=IM
   --keep_same_camera  keep gallery images of the query's identity and camera (dropped by default, reference §8)
   --device=auto --threads=0
 )";
-
-std::string WorkingPath(const std::string& path) {
-  const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
-  if (path.empty() || std::filesystem::path(path).is_absolute() || dir == nullptr || *dir == '\0') return path;
-  return (std::filesystem::path(dir) / path).string();
-}
 
 cv::Mat Cell(const std::string& path, int h, int w, const cv::Scalar& border, const std::string& caption) {
   cv::Mat image = cv::imread(path);
@@ -87,12 +82,12 @@ int main(int argc, char** argv) {
     }
     gcl::ConfigureThreads(std::stoi(flags["threads"]));
     const c10::Device device = gcl::PickDevice(flags["device"]);
-    gcl::models::IdentityEncoder net = gcl::models::LoadExportedIdentityEncoder(WorkingPath(flags["model"]));
+    gcl::models::IdentityEncoder net = gcl::models::LoadExportedIdentityEncoder(gcl::UserPath(flags["model"]));
     gcl::extract::ExtractOptions options;
     options.height = std::stoi(flags["image_height"]);
     options.width = std::stoi(flags["image_width"]);
-    const std::string query = WorkingPath(flags["query"]);
-    std::vector<std::string> gallery = gcl::extract::ListImages(WorkingPath(flags["gallery"]));
+    const std::string query = gcl::UserPath(flags["query"]);
+    std::vector<std::string> gallery = gcl::extract::ListImages(gcl::UserPath(flags["gallery"]));
     const gcl::extract::ImageLabel q = gcl::extract::LabelFromPath(query);
     const bool labelled = q.pid >= 0;
     if (labelled && !keep_same_camera) {
@@ -126,7 +121,7 @@ int main(int argc, char** argv) {
     }
     cv::Mat row;
     cv::hconcat(cells, row);
-    const std::string output = WorkingPath(flags["output"]);
+    const std::string output = gcl::UserPath(flags["output"]);
     if (!cv::imwrite(output, row)) throw std::runtime_error(output + ": cannot write the picture");
     std::cerr << "wrote " << output << "\n";
     return 0;
