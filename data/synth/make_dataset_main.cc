@@ -20,7 +20,7 @@ namespace {
 
 int Usage(const std::string& problem) {
   std::fprintf(stderr,
-               "make_dataset: %s\nusage: make_dataset (--out DIR | --cache_dir DIR) [--preset tiny|quick|bench] "
+               "make_dataset: %s\nusage: make_dataset (--out DIR | --cache_dir DIR) [--preset tiny|quick|hard|bench] "
                "[--seed N] [--threads N] [--set field=value,...]\n",
                problem.c_str());
   return 2;

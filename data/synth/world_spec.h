@@ -4,7 +4,9 @@
 // hard the photos are (colour shifts, occlusion, truncation, blur, noise, JPEG, low resolution, box jitter).
 // The presets are the three sizes the project uses:
 //   tiny  - unit tests: a few dozen images, generated in seconds;
-//   quick - the default training run on a 2-core CPU: ~130 train identities, a few thousand 128x64 crops;
+//   quick - the default training run on a 2-core CPU: ~130 train identities, a few thousand 128x64 crops,
+//           neutral camera colour and mild degradations (hard enough that a colour histogram gets ~6% mAP);
+//   hard  - the quick world's size with every difficulty at full strength (the histogram matcher is at chance);
 //   bench - benchmarks and longer runs: 256x128 crops (the GCL input size, reference section 3), more identities.
 //
 //   gcl::data::WorldSpec spec = gcl::data::WorldSpecForPreset("quick");

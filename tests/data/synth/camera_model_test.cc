@@ -44,7 +44,7 @@ TEST(CameraModelTest, ZeroStrengthGivesNeutralCameras) {
 }
 
 TEST(CameraModelTest, CamerasShiftTheSameColourDifferently) {
-  const WorldSpec spec = WorldSpecForPreset("quick");
+  const WorldSpec spec = WorldSpecForPreset("hard");
   Rng rng(8);
   const auto cams = SampleCameras(spec, rng);
   const cv::Mat grey(1, 1, CV_32FC3, cv::Scalar(0.5, 0.5, 0.5));

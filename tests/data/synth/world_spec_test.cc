@@ -35,7 +35,7 @@ TEST(WorldSpecTest, UnknownPresetNamesTheKnownOnes) {
     FAIL() << "expected an exception";
   } catch (const std::runtime_error& e) {
     EXPECT_THAT(e.what(), HasSubstr("'huge'"));
-    EXPECT_THAT(e.what(), HasSubstr("tiny, quick, bench"));
+    EXPECT_THAT(e.what(), HasSubstr("tiny, quick, hard, bench"));
   }
 }
 
