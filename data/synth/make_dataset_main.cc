@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/progress_line.h"
 #include "common/user_path.h"
 #include "data/synth/synthetic_world.h"
 #include "data/synth/world_spec.h"
@@ -58,16 +59,20 @@ int main(int argc, char** argv) {
   }
   if (out.empty() == cache_dir.empty()) return Usage("give exactly one of --out and --cache_dir");
   if (!cache_dir.empty() && !overrides.empty()) return Usage("--set works with --out only (the cache holds presets)");
+  gcl::ProgressLine bar("rendering synthetic world", "images");
+  const gcl::data::GenerationProgress progress = [&bar](size_t done, size_t total) { bar.Update(done, total); };
   try {
     if (!cache_dir.empty()) {
-      const std::string path = gcl::data::EnsureSyntheticDataset(preset, seed, gcl::UserPath(cache_dir), threads);
+      const std::string path =
+          gcl::data::EnsureSyntheticDataset(preset, seed, gcl::UserPath(cache_dir), threads, progress);
       std::printf("%s\n", path.c_str());
       return 0;
     }
     gcl::data::WorldSpec spec = gcl::data::WorldSpecForPreset(preset);
     gcl::data::ApplyWorldSpecOverrides(overrides, spec);
     gcl::data::ValidateWorldSpec(spec);
-    const gcl::data::GenerationSummary s = gcl::data::GenerateSyntheticDataset(spec, seed, gcl::UserPath(out), threads);
+    const gcl::data::GenerationSummary s = gcl::data::GenerateSyntheticDataset(spec, seed, gcl::UserPath(out), threads,
+                                                                                progress);
     const int images = s.train_images + s.query_images + s.gallery_images;
     std::printf("wrote %s: %d train images (%d ids), %d query, %d gallery (%d distractors; %d test ids) in %.1f s "
                 "(%.1f images/s with 8 structure views each)\n",

@@ -439,7 +439,7 @@ std::string StampHeader(const WorldSpec& spec, uint64_t seed) {
 }  // namespace
 
 GenerationSummary GenerateSyntheticDataset(const WorldSpec& spec, uint64_t seed, const std::string& out_dir,
-                                           int threads) {
+                                           int threads, const GenerationProgress& progress) {
   ValidateWorldSpec(spec);
   const auto start = std::chrono::steady_clock::now();
   const fs::path final_dir = fs::absolute(fs::path(out_dir)).lexically_normal();
@@ -460,6 +460,8 @@ GenerationSummary GenerateSyntheticDataset(const WorldSpec& spec, uint64_t seed,
     }
     std::vector<std::string> records(world.jobs.size());
     std::atomic<size_t> next{0};
+    size_t written = 0;
+    std::mutex progress_mutex;
     std::mutex error_mutex;
     std::exception_ptr error;
     auto worker = [&]() {
@@ -473,6 +475,10 @@ GenerationSummary GenerateSyntheticDataset(const WorldSpec& spec, uint64_t seed,
             WriteBytes(MeshFolder(tmp_dir, job.split, kStructureYawsDegrees[v]) / name, image.structure[v]);
           }
           records[j] = std::move(image.record);
+          if (progress) {
+            std::lock_guard<std::mutex> lock(progress_mutex);
+            progress(++written, world.jobs.size());
+          }
         } catch (...) {
           std::lock_guard<std::mutex> lock(error_mutex);
           if (!error) error = std::current_exception();
@@ -539,7 +545,7 @@ bool IsCompleteSyntheticDataset(const std::string& dataset_dir, const WorldSpec&
 }
 
 std::string EnsureSyntheticDataset(const std::string& preset, uint64_t seed, const std::string& cache_dir,
-                                   int threads) {
+                                   int threads, const GenerationProgress& progress) {
   const WorldSpec spec = WorldSpecForPreset(preset);
   const fs::path dir = fs::absolute(fs::path(cache_dir) / SyntheticDatasetName(preset, seed)).lexically_normal();
   if (fs::exists(dir)) {
@@ -550,7 +556,7 @@ std::string EnsureSyntheticDataset(const std::string& preset, uint64_t seed, con
   }
   fs::create_directories(fs::path(cache_dir));
   try {
-    GenerateSyntheticDataset(spec, seed, dir.string(), threads);
+    GenerateSyntheticDataset(spec, seed, dir.string(), threads, progress);
   } catch (const std::exception&) {
     // Another process may have finished the same dataset first; its complete copy is as good as ours.
     if (IsCompleteSyntheticDataset(dir.string(), spec, seed)) return dir.string();

@@ -21,6 +21,7 @@
 #define GCL_DATA_SYNTH_SYNTHETIC_WORLD_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "data/synth/world_spec.h"
@@ -44,8 +45,11 @@ struct GenerationSummary {
 // folder and renamed at the end, so `out_dir` is either absent or complete. `threads` <= 0 uses every core.
 // A process killed mid-way leaves its hidden `.<name>.tmp-<pid>-<n>` sibling behind; it is safe to delete.
 // Throws std::runtime_error naming the path or spec field on failure.
+// `progress`, when set, is called with (images written, images in total) as images are written, from the
+// generating threads but never two calls at once.
+using GenerationProgress = std::function<void(size_t done, size_t total)>;
 GenerationSummary GenerateSyntheticDataset(const WorldSpec& spec, uint64_t seed, const std::string& out_dir,
-                                           int threads = 0);
+                                           int threads = 0, const GenerationProgress& progress = nullptr);
 
 // The folder name EnsureSyntheticDataset uses: synth_<preset>_seed<seed>_v<version>.
 std::string SyntheticDatasetName(const std::string& preset, uint64_t seed);
@@ -54,7 +58,7 @@ std::string SyntheticDatasetName(const std::string& preset, uint64_t seed);
 // preset and seed: reused when its stamp matches, generated (atomically) when absent. A folder whose stamp is
 // missing or different is an error naming it (it is never deleted here).
 std::string EnsureSyntheticDataset(const std::string& preset, uint64_t seed, const std::string& cache_dir,
-                                   int threads = 0);
+                                   int threads = 0, const GenerationProgress& progress = nullptr);
 
 // True when `dataset_dir` holds a complete dataset generated from exactly (spec, seed) by this version.
 bool IsCompleteSyntheticDataset(const std::string& dataset_dir, const WorldSpec& spec, uint64_t seed);

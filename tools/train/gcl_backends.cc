@@ -1,3 +1,4 @@
+#include "common/progress_line.h"
 #include "tools/train/gcl_backends.h"
 
 #include <torch/torch.h>
@@ -804,7 +805,11 @@ data::ReidDataset LoadTrainData(const proto::TrainConfig& config, const std::str
   if (d.dataset() == "synthetic") {
     const std::string cache = d.cache_dir().empty() ? DefaultCacheDir() : Resolve(d.cache_dir(), working_dir);
     fs::create_directories(cache);
-    const std::string root = data::EnsureSyntheticDataset(d.synthetic_preset(), d.synthetic_seed(), cache);
+    // The first run renders the world (a minute or two on 2 cores); later runs find it in the cache at once.
+    ProgressLine bar("rendering synthetic '" + d.synthetic_preset() + "' world into " + cache, "images");
+    const std::string root = data::EnsureSyntheticDataset(
+        d.synthetic_preset(), d.synthetic_seed(), cache, /*threads=*/0,
+        [&bar](size_t done, size_t total) { bar.Update(done, total); });
     options.mesh_dir = root + "/mesh";
     return data::LoadMarket1501(root, options);
   }
