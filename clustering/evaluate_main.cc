@@ -1,4 +1,4 @@
-// bazel run //clustering:evaluate -- --query_features=q.npy --query_samples=q.csv \
+// bazel run //clustering:evaluate -- --query_features=q.npy --query_samples=q.csv
 //     --gallery_features=g.npy --gallery_samples=g.csv [--rerank] [--json]
 //
 // ReID metrics (reference §8): squared Euclidean distances on L2-normalised features; per query, gallery items

@@ -1,6 +1,6 @@
 // Loads a dataset with the loaders of reid_dataset.h and prints what it found, or the loader's error.
 //
-//   bazel run //data/datasets:inspect_dataset -- --name market1501 --root /data/market1501 \
+//   bazel run //data/datasets:inspect_dataset -- --name market1501 --root /data/market1501
 //       --mesh_dir /data/mesh/market [--check none|header|decode] [--threads 2] [--msmt_one_based_cameras]
 //
 // Exit status 0 when the dataset loads, 1 with the error message otherwise, 2 for bad arguments.

@@ -3,7 +3,7 @@
 // angle is <structures>/<render folder>/<the image's file name> (GCL's mesh layout, reference §3: render/,
 // render_45/, ...).
 //
-//   bazel run //tools/generate:generate -- --run=runs/quick \
+//   bazel run //tools/generate:generate -- --run=runs/quick
 //       --images=data/bounding_box_train/0001_c1s1_000010_00.jpg --structures=data/mesh/train --angles=0,90,180
 //     -> generated.png: one row per image, the input first, then one column per angle
 #include <torch/torch.h>

@@ -3,7 +3,7 @@
 // result gets a green (same identity) or red (other identity) border, and same-identity same-camera gallery
 // images are left out as in the evaluation protocol (reference §8).
 //
-//   bazel run //tools/search:search -- --model=runs/quick/export/eid_best.safetensors \
+//   bazel run //tools/search:search -- --model=runs/quick/export/eid_best.safetensors
 //       --query=/data/market/query/0001_c1s1_001051_00.jpg --gallery=/data/market/bounding_box_test --top=10
 //     -> search.png (query, then the top results with their distances) and the ranked list on stdout
 #include <torch/torch.h>
