@@ -1,3 +1,4 @@
+#include "actors/gcl_backends.h"
 #include "common/progress_line.h"
 #include "tools/train/gcl_backends.h"
 
@@ -160,76 +161,6 @@ void ExportSnapshot(const Shared::Snapshot& s, const std::string& path) {
   models::ExportIdentityEncoder(net, path);
 }
 
-// ---- BankBackend ----
-
-class GclBank : public actors::BankBackend {
- public:
-  explicit GclBank(uint64_t seed) : rng_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
-  int64_t rows() const override { return bank_ ? bank_->size() : 0; }
-  int64_t dim() const override { return bank_ ? bank_->dim() : 0; }
-  void Reset(const proto::BankSnapshot& snapshot) override {
-    const torch::Tensor f = Decode(snapshot.features(), "BankSnapshot.features");
-    torch::Tensor labels = snapshot.labels_size() == 0 ? torch::full({f.size(0)}, -1, torch::kInt64)
-                                                       : IndexTensor(snapshot.labels());
-    bank_.emplace(f, labels);
-  }
-  void SetLabels(const proto::PseudoLabels& labels) override { Bank().SetLabels(IndexTensor(labels.labels())); }
-  void Update(const proto::FeatureUpdate& update, double momentum) override {
-    Bank().Update(IndexTensor(update.indices()), Decode(update.features(), "FeatureUpdate.features"), momentum);
-  }
-  proto::BankSnapshot Snapshot() const override {
-    proto::BankSnapshot s;
-    s.set_version(actors::kActorProtocolVersion);
-    if (!bank_) return s;
-    *s.mutable_features() = proto::EncodeTensor(bank_->features().contiguous());
-    const torch::Tensor l = bank_->labels().contiguous();
-    for (int64_t i = 0; i < l.size(0); ++i) s.add_labels(l.data_ptr<int64_t>()[i]);
-    return s;
-  }
-  proto::ContrastRows Sample(const proto::ContrastRequest& request) override {
-    const torch::Tensor anchors = IndexTensor(request.indices());
-    const losses::ContrastSample sample = losses::SampleContrast(Bank().labels(), anchors, request.num_negatives(), rng_);
-    proto::ContrastRows rows;
-    rows.set_version(actors::kActorProtocolVersion);
-    std::unordered_map<int64_t, int64_t> position;
-    std::vector<int64_t> order;
-    auto place = [&](int64_t row) {
-      auto [it, fresh] = position.emplace(row, static_cast<int64_t>(order.size()));
-      if (fresh) order.push_back(row);
-      return it->second;
-    };
-    const int64_t b = anchors.size(0);
-    const torch::Tensor neg = sample.negatives.contiguous();
-    for (int64_t i = 0; i < b; ++i) {
-      rows.add_instance(place(anchors[i].item<int64_t>()));
-      rows.add_positive_generated(place(sample.positive_generated[i].item<int64_t>()));
-      rows.add_positive_original(place(sample.positive_original[i].item<int64_t>()));
-    }
-    for (int64_t i = 0; i < neg.numel(); ++i) rows.add_negatives(place(neg.data_ptr<int64_t>()[i]));
-    for (int64_t r : order) rows.add_rows(r);
-    *rows.mutable_features() =
-        proto::EncodeTensor(Bank().features().index_select(0, torch::tensor(order, torch::kInt64)).contiguous());
-    return rows;
-  }
-  std::string SaveRng() const override {
-    const torch::Tensor state = rng_.get_state();
-    return std::string(static_cast<const char*>(state.data_ptr()), static_cast<size_t>(state.numel()));
-  }
-  void RestoreRng(const std::string& state) override {
-    torch::Tensor t = torch::empty({static_cast<int64_t>(state.size())}, torch::kUInt8);
-    std::memcpy(t.data_ptr(), state.data(), state.size());
-    rng_.set_state(t);
-  }
-
- private:
-  losses::MemoryBank& Bank() {
-    if (!bank_) throw std::runtime_error("memory bank used before it was initialised");
-    return *bank_;
-  }
-  std::optional<losses::MemoryBank> bank_;
-  mutable at::Generator rng_;
-};
-
 // ---- TrainerBackend ----
 
 void AddModule(torch::nn::Module& module, const std::string& name, proto::Checkpoint* checkpoint) {
@@ -349,6 +280,9 @@ class GclTrainer : public actors::TrainerBackend {
   }
 
   std::string device() const override { return device_.str(); }
+  // JointStep samples positives and negatives from this trainer's own mirror of the bank, so the runtime need
+  // not sample and ship contrast rows with every batch.
+  bool UsesContrastRows() const override { return false; }
 
   StepOutput Step(const proto::Batch& batch, const proto::ContrastRows& /*contrast: see gcl_backends.h*/) override {
     const torch::Tensor images = Decode(batch.images(), "Batch.images").to(device_);
@@ -833,7 +767,7 @@ actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::share
     return std::make_unique<GclTrainer>(config, dataset, source, shared, recorder);
   };
   const uint64_t bank_seed = config.run().seed() + 1;
-  b.make_bank = [bank_seed]() -> std::unique_ptr<actors::BankBackend> { return std::make_unique<GclBank>(bank_seed); };
+  b.make_bank = [bank_seed]() { return actors::MakeMemoryBankBackend(bank_seed); };
   b.cluster = [shared, recorder](const proto::BankSnapshot& bank, const proto::RunConfig& run) {
     const torch::Tensor f = Decode(bank.features(), "BankSnapshot.features");
     const clustering::PseudoLabels p = clustering::ComputePseudoLabels(f, ClusterOptions(run));
