@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/user_path.h"
 #include "actors/distributed.h"
 #include "actors/gcl_backends.h"
 #include "actors/protocol.h"
@@ -106,8 +107,9 @@ int RunCoordinator(std::map<std::string, std::string> flags) {
   settings.set_k2(static_cast<int>(Number("k2", Take(flags, "k2", "6"))));
   settings.set_rho(Number("rho", Take(flags, "rho", "0.0016")));
   settings.set_min_samples(static_cast<int>(Number("min_samples", Take(flags, "min_samples", "4"))));
-  const std::vector<std::string> files = Split(Take(flags, "features", ""));
-  const std::string out_dir = Take(flags, "out_dir", ".");
+  std::vector<std::string> files = Split(Take(flags, "features", ""));
+  for (std::string& file : files) file = gcl::UserPath(file);
+  const std::string out_dir = gcl::UserPath(Take(flags, "out_dir", "."));
   if (!flags.empty()) throw std::runtime_error("unknown flag --" + flags.begin()->first + " for a coordinator");
   if (files.empty()) throw std::runtime_error("--features names no file");
 
@@ -171,7 +173,18 @@ int RunCoordinator(std::map<std::string, std::string> flags) {
 
 }  // namespace
 
+constexpr char kUsage[] =
+    "usage: node --role=worker --port=4242 [--bind=127.0.0.1] [--threads=0]\n"
+    "       node --role=coordinator --workers=HOST:PORT,... --features=A.npy,B.npy [--k1=30] [--k2=6]\n"
+    "            [--rho=0.0016] [--min_samples=4] [--max_attempts=2] [--job_timeout_s=3600] [--out_dir=.]\n";
+
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
+  }
   try {
     std::map<std::string, std::string> flags = ParseFlags(argc, argv);
     const std::string role = Take(flags, "role", "");

@@ -15,12 +15,13 @@
 
 namespace {
 
+constexpr char kUsage[] =
+    "usage: inspect_dataset --name market1501|dukemtmc-reid|msmt17|folder|csv --root PATH [--mesh_dir DIR] "
+    "[--check none|header|decode] [--threads N] [--camera_regex RE] [--msmt_one_based_cameras] "
+    "[--test_structures]\n";
+
 int Usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "inspect_dataset: %s\nusage: inspect_dataset --name market1501|dukemtmc-reid|msmt17|folder|csv "
-               "--root PATH [--mesh_dir DIR] [--check none|header|decode] [--threads N] "
-               "[--camera_regex RE] [--msmt_one_based_cameras] [--test_structures]\n",
-               problem.c_str());
+  std::fprintf(stderr, "inspect_dataset: %s\n%s", problem.c_str(), kUsage);
   return 2;
 }
 
@@ -40,7 +41,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
-    if (arg == "--name") {
+    if (arg == "--help" || arg == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    } else if (arg == "--name") {
       name = value();
     } else if (arg == "--root") {
       root = gcl::UserPath(value());

@@ -71,8 +71,12 @@ int Main(int argc, char** argv) {
   std::string out_dir;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a.rfind("--out_dir=", 0) == 0) out_dir = a.substr(10);
-    else {
+    if (a == "--help" || a == "-h") {
+      std::printf("usage: render_demo --out_dir=DIR   (writes the docs/rendering.md pictures as PNG)\n");
+      return 0;
+    } else if (a.rfind("--out_dir=", 0) == 0) {
+      out_dir = a.substr(10);
+    } else {
       std::fprintf(stderr, "unknown argument %s\nusage: render_demo --out_dir=DIR\n", a.c_str());
       return 2;
     }

@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
   std::string data;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::printf("usage: hist_baseline --data DIR   (a synthetic world or any Market-1501-layout folder)\n");
+      return 0;
+    }
     if (arg.rfind("--data=", 0) == 0) data = arg.substr(7);
     else if (arg == "--data" && i + 1 < argc) data = argv[++i];
     else {

@@ -19,11 +19,12 @@
 
 namespace {
 
+constexpr char kUsage[] =
+    "usage: make_dataset (--out DIR | --cache_dir DIR) [--preset tiny|quick|hard|bench] [--seed N] [--threads N] "
+    "[--set field=value,...]\n";
+
 int Usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "make_dataset: %s\nusage: make_dataset (--out DIR | --cache_dir DIR) [--preset tiny|quick|hard|bench] "
-               "[--seed N] [--threads N] [--set field=value,...]\n",
-               problem.c_str());
+  std::fprintf(stderr, "make_dataset: %s\n%s", problem.c_str(), kUsage);
   return 2;
 }
 
@@ -35,6 +36,10 @@ int main(int argc, char** argv) {
   int threads = 0;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
     std::string value;
     const size_t eq = arg.find('=');
     if (eq != std::string::npos) {
