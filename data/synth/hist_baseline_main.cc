@@ -32,10 +32,11 @@ int main(int argc, char** argv) {
   }
   data = gcl::UserPath(data);
   try {
-    const gcl::data::ReidMetrics m = gcl::data::EvaluateHistogramBaseline(data);
+    const gcl::clustering::ReidMetrics m = gcl::data::EvaluateHistogramBaseline(data);
     std::printf("colour-histogram baseline on %s: %d valid queries, mAP %.1f%%, rank-1 %.1f%%, rank-5 %.1f%%, "
                 "rank-10 %.1f%%\n",
-                data.c_str(), m.num_valid_queries, 100 * m.mean_ap, 100 * m.cmc[0], 100 * m.cmc[4], 100 * m.cmc[9]);
+                data.c_str(), static_cast<int>(m.num_valid_queries), 100 * m.map, 100 * m.Rank(1), 100 * m.Rank(5),
+                100 * m.Rank(10));
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hist_baseline: %s\n", e.what());

@@ -19,7 +19,7 @@ constexpr int kHueBins = 8, kSatBins = 3, kValBins = 3, kGreyBins = 4;
 constexpr int kBinsPerStripe = kHueBins * kSatBins * kValBins + kGreyBins;
 
 struct LoadedSplit {
-  std::vector<ReidSample> samples;
+  clustering::ReidLabels labels;
   std::vector<std::vector<float>> features;
 };
 
@@ -39,53 +39,14 @@ LoadedSplit LoadSplit(const std::filesystem::path& folder) {
     if (name.pid < 0) continue;  // junk images are not evaluated (reference section 9)
     const cv::Mat image = cv::imread(file.string(), cv::IMREAD_COLOR);
     if (image.empty()) throw std::runtime_error("histogram baseline: cannot read image " + file.string());
-    split.samples.push_back({name.pid, name.camera});
+    split.labels.pids.push_back(name.pid);
+    split.labels.camids.push_back(name.camera);
     split.features.push_back(ColourHistogramFeature(image));
   }
   return split;
 }
 
 }  // namespace
-
-ReidMetrics EvaluateRanking(const std::vector<float>& distance, const std::vector<ReidSample>& query,
-                            const std::vector<ReidSample>& gallery, int max_rank) {
-  if (distance.size() != query.size() * gallery.size()) {
-    throw std::invalid_argument("EvaluateRanking: distance has " + std::to_string(distance.size()) +
-                                " entries, expected queries x gallery = " +
-                                std::to_string(query.size() * gallery.size()));
-  }
-  if (max_rank < 1) throw std::invalid_argument("EvaluateRanking: max_rank must be >= 1");
-  ReidMetrics metrics;
-  metrics.cmc.assign(max_rank, 0.0);
-  double ap_sum = 0.0;
-  std::vector<int> order(gallery.size());
-  for (size_t q = 0; q < query.size(); ++q) {
-    const float* row = distance.data() + q * gallery.size();
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [row](int a, int b) { return row[a] < row[b]; });
-    int rank = 0, hits = 0, first_hit = -1;
-    double precision_sum = 0.0;
-    for (int g : order) {
-      const bool same_pid = gallery[g].pid == query[q].pid;
-      if (same_pid && gallery[g].camera == query[q].camera) continue;  // same pid and camera: ignored
-      ++rank;
-      if (same_pid) {
-        ++hits;
-        precision_sum += static_cast<double>(hits) / rank;
-        if (first_hit < 0) first_hit = rank - 1;
-      }
-    }
-    if (hits == 0) continue;
-    ++metrics.num_valid_queries;
-    ap_sum += precision_sum / hits;
-    for (int k = first_hit; k < max_rank; ++k) metrics.cmc[k] += 1.0;
-  }
-  if (metrics.num_valid_queries > 0) {
-    metrics.mean_ap = ap_sum / metrics.num_valid_queries;
-    for (double& c : metrics.cmc) c /= metrics.num_valid_queries;
-  }
-  return metrics;
-}
 
 std::vector<float> ColourHistogramFeature(const cv::Mat& bgr) {
   if (bgr.empty() || bgr.type() != CV_8UC3) {
@@ -125,17 +86,18 @@ float HistogramDistance(const std::vector<float>& a, const std::vector<float>& b
   return static_cast<float>(std::sqrt(sum));
 }
 
-ReidMetrics EvaluateHistogramBaseline(const std::string& dataset_dir) {
+clustering::ReidMetrics EvaluateHistogramBaseline(const std::string& dataset_dir) {
   const std::filesystem::path root(dataset_dir);
   const LoadedSplit query = LoadSplit(root / "query");
   const LoadedSplit gallery = LoadSplit(root / "bounding_box_test");
-  std::vector<float> distance(query.samples.size() * gallery.samples.size());
-  for (size_t q = 0; q < query.samples.size(); ++q) {
-    for (size_t g = 0; g < gallery.samples.size(); ++g) {
-      distance[q * gallery.samples.size() + g] = HistogramDistance(query.features[q], gallery.features[g]);
+  const size_t num_gallery = gallery.features.size();
+  std::vector<float> distance(query.features.size() * num_gallery);
+  for (size_t q = 0; q < query.features.size(); ++q) {
+    for (size_t g = 0; g < num_gallery; ++g) {
+      distance[q * num_gallery + g] = HistogramDistance(query.features[q], gallery.features[g]);
     }
   }
-  return EvaluateRanking(distance, query.samples, gallery.samples);
+  return clustering::EvaluateDistanceMatrix(distance.data(), query.labels, gallery.labels);
 }
 
 }  // namespace gcl::data

@@ -6,7 +6,7 @@
 // camera are dropped; AP is the area under the precision-recall curve of the remaining ranked list (sklearn's
 // average_precision_score with no ties); queries without a valid match are skipped; CMC counts the first match.
 //
-//   gcl::data::ReidMetrics m = gcl::data::EvaluateHistogramBaseline("/data/synth_quick");
+//   gcl::clustering::ReidMetrics m = gcl::data::EvaluateHistogramBaseline("/data/synth_quick");
 //   std::printf("mAP %.1f%% rank-1 %.1f%%\n", 100 * m.mean_ap, 100 * m.cmc[0]);
 //
 // Not a general ReID evaluator for learned features (see clustering/ for the project's metrics on tensors).
@@ -18,23 +18,9 @@
 
 #include <opencv2/core.hpp>
 
+#include "clustering/reid_metrics.h"
+
 namespace gcl::data {
-
-struct ReidSample {
-  int pid = 0;
-  int camera = 0;
-};
-
-struct ReidMetrics {
-  double mean_ap = 0.0;
-  std::vector<double> cmc;  // cmc[k] = fraction of valid queries with a true match within the top k+1
-  int num_valid_queries = 0;
-};
-
-// `distance` is row-major, query.size() x gallery.size(); smaller is more similar. `max_rank` CMC entries.
-// Throws std::invalid_argument when the sizes disagree.
-ReidMetrics EvaluateRanking(const std::vector<float>& distance, const std::vector<ReidSample>& query,
-                            const std::vector<ReidSample>& gallery, int max_rank = 10);
 
 // The central three quarters of the columns (detection boxes centre the person), cut into
 // six horizontal stripes x an HSV histogram (8 hue x 3 saturation x 3 value bins, plus 4 grey-level bins for
@@ -45,9 +31,9 @@ std::vector<float> ColourHistogramFeature(const cv::Mat& bgr);
 float HistogramDistance(const std::vector<float>& a, const std::vector<float>& b);
 
 // Reads `<dataset>/query` and `<dataset>/bounding_box_test` (Market names), matches every query against the
-// gallery with the histogram features and returns the metrics. Throws std::runtime_error naming the folder or
+// gallery with the histogram features and returns the project's ReID metrics (clustering/reid_metrics.h). Throws std::runtime_error naming the folder or
 // file that is missing or unreadable.
-ReidMetrics EvaluateHistogramBaseline(const std::string& dataset_dir);
+clustering::ReidMetrics EvaluateHistogramBaseline(const std::string& dataset_dir);
 
 }  // namespace gcl::data
 
