@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "clustering/command_line.h"
+#include "common/torch_runtime.h"
 #include "common/user_path.h"
 #include "clustering/feature_io.h"
 #include "clustering/pseudo_labels.h"
@@ -67,7 +68,7 @@ int Run(int argc, char** argv) {
   o.l2_normalize = !cl.Bool("no_normalize");
   const int threads = cl.Int("threads", static_cast<int>(std::thread::hardware_concurrency()));
   if (threads < 1) throw std::invalid_argument("--threads must be >= 1");
-  at::set_num_threads(threads);
+  gcl::ConfigureThreads(threads);  // LibTorch and OpenBLAS threads
   o.num_threads = threads;
 
   FeatureSet set = ReadFeatureSet(npy, csv);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "clustering/command_line.h"
+#include "common/torch_runtime.h"
 #include "common/user_path.h"
 #include "clustering/evaluation.h"
 #include "clustering/feature_io.h"
@@ -57,7 +58,7 @@ int Run(int argc, char** argv) {
   o.rerank_options.square_input_distances = !cl.Bool("zhong_distances");
   const int threads = cl.Int("threads", static_cast<int>(std::thread::hardware_concurrency()));
   if (threads < 1) throw std::invalid_argument("--threads must be >= 1");
-  at::set_num_threads(threads);
+  gcl::ConfigureThreads(threads);  // LibTorch and OpenBLAS threads
   o.num_threads = threads;
 
   const std::string qn = gcl::UserPath(cl.Required("query_features")), qc = gcl::UserPath(cl.Required("query_samples"));

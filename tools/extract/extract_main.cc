@@ -12,8 +12,8 @@
 #include <set>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
+#include "common/torch_runtime.h"
 #include "common/user_path.h"
 #include "models/identity_encoder_io.h"
 #include "tools/extract/extract_lib.h"
@@ -82,20 +82,6 @@ int Integer(const std::map<std::string, std::string>& flags, const std::string& 
   return static_cast<int>(v);
 }
 
-c10::Device PickDevice(const std::string& spec) {
-  if (spec == "auto") return torch::cuda::is_available() ? c10::Device(torch::kCUDA, 0) : c10::Device(torch::kCPU);
-  c10::Device device(torch::kCPU);
-  try {
-    device = c10::Device(spec);
-  } catch (const c10::Error&) {
-    throw std::invalid_argument("--device=" + spec + " is not auto, cpu, cuda or cuda:N");
-  }
-  if (device.is_cuda() && !torch::cuda::is_available()) {
-    throw std::runtime_error("--device=" + spec + ": this LibTorch has no usable CUDA device");
-  }
-  return device;
-}
-
 int Run(int argc, char** argv) {
   std::map<std::string, std::string> flags = ParseFlags(argc, argv);
   for (const char* path_flag : {"images", "output", "model", "checkpoint"}) {
@@ -114,7 +100,7 @@ int Run(int argc, char** argv) {
   }
   const int threads = Integer(flags, "threads", "0");
   if (threads < 0) throw std::invalid_argument("--threads must be >= 0");
-  torch::set_num_threads(threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  gcl::ConfigureThreads(threads);  // 0: $GCL_NUM_THREADS or every CPU; sets OpenBLAS too
 
   gcl::extract::ExtractOptions options;
   options.height = Integer(flags, "image_height", "256");
@@ -124,7 +110,7 @@ int Run(int argc, char** argv) {
   if (resize != "pil" && resize != "opencv") throw std::invalid_argument("--resize must be pil or opencv");
   options.resize = resize == "pil" ? gcl::data::ResizeKernel::kPilBicubic : gcl::data::ResizeKernel::kOpenCvCubic;
   if (options.height < 32 || options.width < 16) throw std::invalid_argument("--image_height/--image_width too small");
-  const c10::Device device = PickDevice(Get(flags, "device", "auto"));
+  const c10::Device device = gcl::PickDevice(Get(flags, "device", "auto"));
 
   gcl::models::IdentityEncoder net{nullptr};
   if (flags.count("model")) {
