@@ -18,12 +18,6 @@
 namespace gcl::actors {
 namespace {
 
-torch::Tensor Decode(const proto::Tensor& message, const std::string& field) {
-  StatusOr<at::Tensor> tensor = proto::DecodeTensor(message);
-  if (!tensor.ok()) throw std::runtime_error(field + ": " + tensor.error());
-  return *tensor;
-}
-
 template <class Repeated>
 torch::Tensor Int64Tensor(const Repeated& values) {
   return torch::tensor(std::vector<int64_t>(values.begin(), values.end()), torch::kInt64);
@@ -37,7 +31,7 @@ class LibraryBank : public BankBackend {
   int64_t dim() const override { return bank_ ? bank_->dim() : 0; }
 
   void Reset(const proto::BankSnapshot& snapshot) override {
-    torch::Tensor features = Decode(snapshot.features(), "BankSnapshot.features");
+    torch::Tensor features = proto::DecodeTensorOrThrow(snapshot.features(), "BankSnapshot.features");
     torch::Tensor labels = snapshot.labels_size() > 0 ? Int64Tensor(snapshot.labels())
                                                       : torch::full({features.size(0)}, -1, torch::kInt64);
     bank_ = std::make_unique<losses::MemoryBank>(features, labels);
@@ -46,7 +40,8 @@ class LibraryBank : public BankBackend {
   void SetLabels(const proto::PseudoLabels& labels) override { bank_->SetLabels(Int64Tensor(labels.labels())); }
 
   void Update(const proto::FeatureUpdate& update, double momentum) override {
-    bank_->Update(Int64Tensor(update.indices()), Decode(update.features(), "FeatureUpdate.features"), momentum);
+    bank_->Update(Int64Tensor(update.indices()),
+                  proto::DecodeTensorOrThrow(update.features(), "FeatureUpdate.features"), momentum);
   }
 
   proto::BankSnapshot Snapshot() const override {
@@ -108,7 +103,7 @@ proto::PseudoLabels Cluster(const proto::BankSnapshot& bank, const proto::RunCon
   if (config.rho() > 0) options.rho = config.rho();
   options.num_threads = num_threads;
   const clustering::PseudoLabels result =
-      clustering::ComputePseudoLabels(Decode(bank.features(), "BankSnapshot.features"), options);
+      clustering::ComputePseudoLabels(proto::DecodeTensorOrThrow(bank.features(), "BankSnapshot.features"), options);
   proto::PseudoLabels labels;
   labels.set_version(kActorProtocolVersion);
   labels.set_epoch(bank.epoch());
@@ -136,7 +131,8 @@ EvalFn MakeEvalFn(std::vector<int64_t> query_pids, std::vector<int64_t> query_ca
   clustering::ReidLabels gallery{std::move(gallery_pids), std::move(gallery_camids)};
   return [query, gallery](const proto::Tensor& q, const proto::Tensor& g) {
     const clustering::ReidMetrics m =
-        clustering::EvaluateFeatures(Decode(q, "query features"), Decode(g, "gallery features"), query, gallery);
+        clustering::EvaluateFeatures(proto::DecodeTensorOrThrow(q, "query features"),
+                                     proto::DecodeTensorOrThrow(g, "gallery features"), query, gallery);
     proto::EvalReport report;
     report.set_version(kActorProtocolVersion);
     report.set_mean_ap(m.map);

@@ -165,5 +165,11 @@ StatusOr<at::Tensor> DecodeTensor(const Tensor& message, const DecodeOptions& op
   }
 }
 
+at::Tensor DecodeTensorOrThrow(const Tensor& message, const std::string& field, const DecodeOptions& options) {
+  StatusOr<at::Tensor> tensor = DecodeTensor(message, options);
+  if (!tensor.ok()) throw std::runtime_error(field + ": " + tensor.error());
+  return std::move(tensor).value();
+}
+
 }  // namespace proto
 }  // namespace gcl

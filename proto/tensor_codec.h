@@ -57,6 +57,11 @@ void EncodeTensor(const at::Tensor& tensor, Tensor* out);
 // data size differing from product(shape) * element size, a bool element other than 0 or 1.
 StatusOr<at::Tensor> DecodeTensor(const Tensor& message, const DecodeOptions& options = DecodeOptions());
 
+// DecodeTensor for code that reports errors by exception (the backends behind actors): throws
+// std::runtime_error "<field>: <what is wrong>".
+at::Tensor DecodeTensorOrThrow(const Tensor& message, const std::string& field,
+                               const DecodeOptions& options = DecodeOptions());
+
 }  // namespace proto
 }  // namespace gcl
 

@@ -58,12 +58,6 @@ std::string DefaultCacheDir() {
   return (fs::temp_directory_path() / "gcl-cache").string();
 }
 
-torch::Tensor Decode(const proto::Tensor& message, const std::string& what) {
-  StatusOr<at::Tensor> t = proto::DecodeTensor(message);
-  if (!t.ok()) throw std::runtime_error(what + ": " + t.error());
-  return std::move(t).value();
-}
-
 torch::Tensor IndexTensor(const google::protobuf::RepeatedField<int64_t>& values) {
   return torch::tensor(std::vector<int64_t>(values.begin(), values.end()), torch::kInt64);
 }
@@ -196,7 +190,7 @@ void RestoreModule(torch::nn::Module& module, const proto::Checkpoint& checkpoin
   for (const proto::NamedTensor& t : state->tensors()) {
     auto it = targets.find(t.name());
     if (it == targets.end()) throw std::runtime_error("checkpoint network '" + name + "': unknown tensor " + t.name());
-    const torch::Tensor value = Decode(t.tensor(), "checkpoint " + name + "." + t.name());
+    const torch::Tensor value = proto::DecodeTensorOrThrow(t.tensor(), "checkpoint " + name + "." + t.name());
     if (value.sizes() != it->second.sizes()) {
       throw std::runtime_error("checkpoint network '" + name + "': " + t.name() + " has shape " +
                                c10::str(value.sizes()) + ", the network " + c10::str(it->second.sizes()));
@@ -285,7 +279,7 @@ class GclTrainer : public actors::TrainerBackend {
   bool UsesContrastRows() const override { return false; }
 
   StepOutput Step(const proto::Batch& batch, const proto::ContrastRows& /*contrast: see gcl_backends.h*/) override {
-    const torch::Tensor images = Decode(batch.images(), "Batch.images").to(device_);
+    const torch::Tensor images = proto::DecodeTensorOrThrow(batch.images(), "Batch.images").to(device_);
     const torch::Tensor indices = IndexTensor(batch.indices());
     StepOutput out;
     const int64_t n = source_->size();
@@ -304,8 +298,8 @@ class GclTrainer : public actors::TrainerBackend {
         SetLr(optimizers_->discriminator, config_.optim().discriminator_lr());
         training::GclBatch gb;
         gb.image = images;
-        gb.structure_original = Decode(batch.structure_ori(), "Batch.structure_ori").to(device_);
-        gb.structure_new = Decode(batch.structure_new(), "Batch.structure_new").to(device_);
+        gb.structure_original = proto::DecodeTensorOrThrow(batch.structure_ori(), "Batch.structure_ori").to(device_);
+        gb.structure_new = proto::DecodeTensorOrThrow(batch.structure_new(), "Batch.structure_new").to(device_);
         training::StepOptions o = step_options_;
         o.stage = training::Stage::kGanWarmup;
         AddLosses(training::JointStep(nets_, *optimizers_, nullptr, gb, o, rng_), &out);
@@ -329,8 +323,8 @@ class GclTrainer : public actors::TrainerBackend {
         } else {
           training::GclBatch gb;
           gb.image = images;
-          gb.structure_original = Decode(batch.structure_ori(), "Batch.structure_ori").to(device_);
-          gb.structure_new = Decode(batch.structure_new(), "Batch.structure_new").to(device_);
+          gb.structure_original = proto::DecodeTensorOrThrow(batch.structure_ori(), "Batch.structure_ori").to(device_);
+          gb.structure_new = proto::DecodeTensorOrThrow(batch.structure_new(), "Batch.structure_new").to(device_);
           gb.indices = indices;
           training::StepOptions o = step_options_;
           o.stage = training::Stage::kJoint;
@@ -467,15 +461,15 @@ class GclTrainer : public actors::TrainerBackend {
       if (m == nullptr) return;
       torch::Tensor f, l;
       for (const proto::NamedTensor& t : m->tensors()) {
-        if (t.name() == "features") f = Decode(t.tensor(), name + ".features");
-        if (t.name() == "labels") l = Decode(t.tensor(), name + ".labels");
+        if (t.name() == "features") f = proto::DecodeTensorOrThrow(t.tensor(), name + ".features");
+        if (t.name() == "labels") l = proto::DecodeTensorOrThrow(t.tensor(), name + ".labels");
       }
       if (!f.defined() || !l.defined()) throw std::runtime_error("checkpoint " + name + ": features or labels missing");
       out->emplace(f, l);
     };
     bank("warmup_memory", &warmup_bank_);
     if (const proto::ModuleState* m = FindModule(checkpoint, "warmup_clusters"); m != nullptr && m->tensors_size() == 1) {
-      const torch::Tensor rows = Decode(m->tensors(0).tensor(), "warmup_clusters").contiguous();
+      const torch::Tensor rows = proto::DecodeTensorOrThrow(m->tensors(0).tensor(), "warmup_clusters").contiguous();
       if (rows.dim() != 2 || rows.size(1) != 3 || rows.scalar_type() != torch::kInt64) {
         throw std::runtime_error("checkpoint warmup_clusters: expected N x 3 int64, got " + c10::str(rows.sizes()));
       }
@@ -769,7 +763,7 @@ actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::share
   const uint64_t bank_seed = config.run().seed() + 1;
   b.make_bank = [bank_seed]() { return actors::MakeMemoryBankBackend(bank_seed); };
   b.cluster = [shared, recorder](const proto::BankSnapshot& bank, const proto::RunConfig& run) {
-    const torch::Tensor f = Decode(bank.features(), "BankSnapshot.features");
+    const torch::Tensor f = proto::DecodeTensorOrThrow(bank.features(), "BankSnapshot.features");
     const clustering::PseudoLabels p = clustering::ComputePseudoLabels(f, ClusterOptions(run));
     proto::PseudoLabels out;
     out.set_version(actors::kActorProtocolVersion);
@@ -790,8 +784,8 @@ actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::share
   const clustering::ReidLabels query = LabelsOf(dataset->query), gallery = LabelsOf(dataset->gallery);
   const std::string run_dir = recorder->run_dir();
   b.evaluate = [shared, recorder, query, gallery, run_dir](const proto::Tensor& q, const proto::Tensor& g) {
-    const clustering::ReidMetrics m = clustering::EvaluateFeatures(Decode(q, "query features"),
-                                                                   Decode(g, "gallery features"), query, gallery);
+    const clustering::ReidMetrics m = clustering::EvaluateFeatures(proto::DecodeTensorOrThrow(q, "query features"),
+                                                                   proto::DecodeTensorOrThrow(g, "gallery features"), query, gallery);
     proto::EvalReport report;
     report.set_version(actors::kActorProtocolVersion);
     report.set_mean_ap(m.map);
