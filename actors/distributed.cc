@@ -40,7 +40,10 @@ void MaybeDone(Dispatcher* self) {
   auto& st = self->state;
   if (!st.busy.empty()) return;
   if (!st.queue.empty() && !st.workers.empty()) return;
-  for (const proto::JobSpec& job : st.queue) st.report.add_lost_jobs(job.job_id());  // no worker left
+  for (const proto::JobSpec& job : st.queue) {  // no worker left; a queued job has not made its current try
+    st.report.add_lost_jobs(job.job_id());
+    (*st.report.mutable_lost_job_tries())[job.job_id()] = job.attempt() - 1;
+  }
   st.queue.clear();
   st.report.set_version(kActorProtocolVersion);
   if (st.promise.pending()) st.promise.deliver(Wrap(st.report));
@@ -69,6 +72,7 @@ void LoseWorker(Dispatcher* self, const std::string& name, const std::string& ca
       st.queue.push_front(std::move(spec));
     } else {
       st.report.add_lost_jobs(spec.job_id());
+      (*st.report.mutable_lost_job_tries())[spec.job_id()] = spec.attempt();
     }
   }
   Dispatch(self);

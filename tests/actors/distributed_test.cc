@@ -215,6 +215,8 @@ TEST_F(DistributedTest, JobIsReportedLostWhenItsTriesRunOut) {
   const proto::JobReport report = running.get();
   ASSERT_EQ(report.lost_jobs_size(), 1);
   EXPECT_EQ(report.lost_jobs(0), "duke");
+  ASSERT_EQ(report.lost_job_tries().count("duke"), 1u);
+  EXPECT_EQ(report.lost_job_tries().at("duke"), 1);
   ASSERT_EQ(report.results_size(), 1);
   EXPECT_EQ(report.results(0).job_id(), "market");
   EXPECT_TRUE(report.results(0).ok());
