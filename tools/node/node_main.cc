@@ -1,0 +1,157 @@
+// node: a node of a distributed job with the job kinds "train" (a whole training run per dataset) and "cluster"
+// (a bank to cluster). Start workers on the machines, then one coordinator that hands them the jobs:
+//
+//   node --role=worker --port=4242 --work_dir=/scratch/gcl                     # on each machine
+//   node --role=coordinator --workers=m1:4242,m2:4242 --config=tiny --out_dir=runs/two_worlds \
+//        --job=world1 --set=data.synthetic_seed=1 --job=world2 --set=data.synthetic_seed=2
+//
+// The coordinator writes <out_dir>/report.json and report.md (a row per job: baseline and GCL mAP / rank-1,
+// worker, tries, status); a worker that disappears is detected and its job re-queued on another one or reported
+// lost. docs/ARCHITECTURE.md ("Distribution") has the details and a run's output.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "actors/node_cli.h"
+#include "common/torch_runtime.h"
+#include "common/user_path.h"
+#include "tools/node/train_job.h"
+
+namespace {
+
+using gcl::actors::NodeArgs;
+
+constexpr char kUsage[] = R"(usage:
+  node --role=worker [--port=4242] [--bind=127.0.0.1] [--threads=0] [--work_dir=.]
+      Serves "train" and "cluster" jobs until killed; prints "port <N>" once listening (--port=0: a free port).
+      A train job runs into <work_dir>/<run.output_dir>/<job name> (default runs/<job name>); relative data paths
+      of its config resolve against --work_dir. --threads: LibTorch threads (0: the CPUs minus the loader workers).
+
+  node --role=coordinator --workers=HOST:PORT,... [--out_dir=runs/distributed] [--max_attempts=2]
+       [--job_timeout_s=604800] [--config=NAME|FILE] [--set=FIELD=VALUE]...
+       (--job=NAME [--config=NAME|FILE] [--set=FIELD=VALUE]...)... | --jobs=FILE
+      Hands one train job per --job (or per entry of a text-format TrainJobFile, proto/train_job.proto) to the
+      workers. --config / --set before the first --job apply to every job; after a --job, to that job only (its
+      --set after the common ones). --config is a preset of configs/ (quick [default], tiny, paper_market, ...) or
+      a TrainConfig file; --set as in `train --set`. The job name is the run's name. Writes <out_dir>/report.json
+      and report.md, prints report.md; exits 1 when a job failed, stopped or was lost, 2 for bad arguments.
+      A worker that disappears (connection lost, or no answer within --job_timeout_s) is dropped and its job
+      re-queued on another worker until --max_attempts tries were made.
+
+  node --role=coordinator --workers=HOST:PORT,... --features=A.npy,B.npy [--k1=30] [--k2=6] [--rho=0.0016]
+       [--min_samples=4] [--max_attempts=2] [--job_timeout_s=3600] [--out_dir=.]
+      Clusters each features file (N x D float32 .npy) on a worker into <out_dir>/<stem>.labels.txt.
+)";
+
+// A training run takes hours at paper size; a dead worker is noticed by its dropped connection long before this.
+constexpr int kTrainJobTimeoutS = 7 * 24 * 3600;
+
+std::string WorkingDir() {
+  const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");  // `bazel run` starts us in the runfiles tree
+  return dir != nullptr && *dir != '\0' ? dir : std::filesystem::current_path().string();
+}
+
+[[noreturn]] void RunWorker(NodeArgs& args) {
+  const gcl::actors::WorkerFlags worker = gcl::actors::TakeWorkerFlags(args);
+  const std::string work_dir = std::filesystem::absolute(gcl::UserPath(args.Take("work_dir", WorkingDir()))).string();
+  args.ExpectEmpty("a worker");
+  std::filesystem::create_directories(work_dir);
+  gcl::WarnIfSlowBlas();
+  gcl::actors::JobRegistry registry;
+  gcl::actors::AddClusterJob(worker.threads, &registry);
+  const int threads = worker.threads;
+  registry[gcl::node::kTrainJobKind] = [work_dir, threads](const std::string& payload) {
+    return gcl::node::RunTrainJob(payload, work_dir, threads);
+  };
+  gcl::actors::ServeJobs(worker, std::move(registry));
+}
+
+// --job / --config / --set in command-line order -> one request per --job (or per entry of --jobs=FILE).
+std::vector<gcl::node::TrainJobRequest> TakeTrainRequests(NodeArgs& args) {
+  const std::string jobs_file = args.Take("jobs", "");
+  std::string common_config;
+  std::vector<std::string> common_sets;
+  std::vector<gcl::node::TrainJobRequest> requests;
+  for (const auto& [key, value] : args.TakeOrdered({"job", "config", "set"})) {
+    if (key == "job") {
+      if (!jobs_file.empty()) throw std::runtime_error("give the jobs either as --job flags or as --jobs=FILE");
+      for (const auto& r : requests) {
+        if (r.name == value) throw std::runtime_error("--job=" + value + " is given twice");
+      }
+      requests.push_back({value, "", common_sets});
+    } else if (key == "config") {
+      std::string& config = requests.empty() ? common_config : requests.back().config;
+      if (!config.empty()) throw std::runtime_error("--config is given twice for the same job(s)");
+      config = value;
+    } else {
+      (requests.empty() ? common_sets : requests.back().sets).push_back(value);
+    }
+  }
+  if (common_config.empty()) common_config = "quick";
+  if (!jobs_file.empty()) {
+    requests = gcl::node::LoadTrainJobFile(gcl::UserPath(jobs_file), common_config);
+    for (auto& r : requests) r.sets.insert(r.sets.begin(), common_sets.begin(), common_sets.end());
+  }
+  for (auto& r : requests) {
+    if (r.config.empty()) r.config = common_config;
+  }
+  if (requests.empty()) throw std::runtime_error("no job: give --job=NAME (repeatable), --jobs=FILE or --features");
+  return requests;
+}
+
+int RunTrainCoordinator(NodeArgs& args, gcl::proto::ClusterConfig cluster, bool timeout_given) {
+  const std::string working_dir = WorkingDir();
+  if (!timeout_given) cluster.set_job_timeout_s(kTrainJobTimeoutS);
+  const std::string out_dir = gcl::UserPath(args.Take("out_dir", "runs/distributed"));
+  const std::vector<gcl::node::TrainJobRequest> requests = TakeTrainRequests(args);
+  args.ExpectEmpty("a train coordinator");
+  std::vector<gcl::proto::JobSpec> jobs;
+  for (const auto& request : requests) jobs.push_back(gcl::node::MakeTrainJob(request, working_dir));
+  const auto start = std::chrono::steady_clock::now();
+  const gcl::proto::JobReport report = gcl::actors::RunJobsOnNodes(cluster, jobs);
+  gcl::proto::TrainJobsReport gathered = gcl::node::GatherTrainReport(cluster, jobs, report);
+  gathered.set_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  gcl::node::WriteTrainReport(out_dir, gathered);
+  std::printf("%s\n(report.json and report.md in %s)\n", gcl::node::TrainReportMarkdown(gathered).c_str(),
+              out_dir.c_str());
+  for (const gcl::proto::TrainJobRow& row : gathered.rows()) {
+    if (row.status() != "done") return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
+  }
+  try {
+    NodeArgs args = NodeArgs::Parse(argc, argv);
+    const std::string role = args.Take("role", "");
+    if (role == "worker") RunWorker(args);
+    if (role == "coordinator") {
+      const bool timeout_given = args.Has("job_timeout_s");
+      const gcl::proto::ClusterConfig cluster = gcl::actors::TakeClusterConfig(args);
+      if (args.Has("features")) {
+        if (args.Has("job") || args.Has("jobs")) throw std::runtime_error("--features and train jobs in one run");
+        return gcl::actors::RunClusterCoordinator(args, cluster);
+      }
+      return RunTrainCoordinator(args, cluster, timeout_given);
+    }
+    std::fprintf(stderr, "node: --role=worker or --role=coordinator is required (--help)\n");
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "node: %s\n", e.what());
+    return 2;
+  }
+}
