@@ -195,7 +195,10 @@ TEST(TrainJobTest, GatheredReportHasARowPerJobInOrderWithItsStatus) {
   EXPECT_EQ(gathered.rows(3).attempts(), 2);
   EXPECT_TRUE(gathered.rows(3).worker().empty());
 
-  const std::string md = TrainReportMarkdown(gathered);
+  proto::TrainJobsReport timed = gathered;
+  timed.set_seconds(9.06);
+  const std::string md = TrainReportMarkdown(timed);
+  EXPECT_NE(md.find("4 jobs on 2 workers (127.0.0.1:1, 127.0.0.1:2), 9.1 s wall."), std::string::npos) << md;
   EXPECT_NE(md.find("| done | synthetic (tiny world, seed 1) | 25.0 | 50.0 | 37.5 | 62.5 | 127.0.0.1:2 | 2 | done | "
                     "4.5 s |"),
             std::string::npos)

@@ -200,8 +200,9 @@ std::string TrainReportMarkdown(const proto::TrainJobsReport& report) {
   std::ostringstream md;
   md << "# Distributed training\n\n" << report.rows_size() << " jobs on " << report.workers_size() << " workers ("
      << Cell(workers)
-     << "). mAP and rank-1 in % on each dataset's test split: the warm-up baseline (E_id after stage 1) and GCL "
-        "after stage 3 (last epoch).\n\n";
+     << "), " << std::fixed << std::setprecision(1) << report.seconds()
+     << " s wall. mAP and rank-1 in % on each dataset's test split: the warm-up baseline (E_id after stage 1) and "
+        "GCL after stage 3 (last epoch).\n\n";
   md << "| job | dataset | baseline mAP | baseline rank-1 | GCL mAP | GCL rank-1 | worker | tries | status | time |\n"
         "|---|---|---|---|---|---|---|---|---|---|\n";
   for (const Row& row : report.rows()) {
