@@ -465,7 +465,7 @@ class GclTrainer : public actors::TrainerBackend {
         if (t.name() == "labels") l = proto::DecodeTensorOrThrow(t.tensor(), name + ".labels");
       }
       if (!f.defined() || !l.defined()) throw std::runtime_error("checkpoint " + name + ": features or labels missing");
-      out->emplace(f, l);
+      out->emplace(losses::MemoryBank::FromSaved(f, l));  // bit for bit: no second normalisation
     };
     bank("warmup_memory", &warmup_bank_);
     if (const proto::ModuleState* m = FindModule(checkpoint, "warmup_clusters"); m != nullptr && m->tensors_size() == 1) {
@@ -485,6 +485,12 @@ class GclTrainer : public actors::TrainerBackend {
       }
     }
     bank("joint_memory", &joint_bank_);
+    // eid_best.safetensors holds the best stage-3 E_id by test mAP (reference §7 model_best): a resumed run
+    // replaces it only with a better one than the epochs before the checkpoint had.
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    for (const proto::EpochSummary& s : checkpoint.history()) {
+      if (s.phase() == proto::PHASE_JOINT && s.has_eval()) shared_->best_map = std::max(shared_->best_map, s.eval().mean_ap());
+    }
   }
 
  private:
