@@ -5,6 +5,7 @@
 // and the runtime bank's) with their labels, the pseudo labels, the random streams, phase, epoch and step, and the
 // per-epoch losses and test metrics. Two kills: in the middle of stage 1 (the warm-up memory and its DBSCAN
 // labels), and in the middle of the second stage-3 epoch (joint memory, pseudo labels of a finished clustering).
+// Against the same uninterrupted run, a run with the named option run.train_on_stale_labels.
 //
 // The kill point is found from the progress bar: the child's stderr is a pseudo terminal, so the trainer draws
 // its "<phase> epoch E batch B/N" line after every step (output.progress_interval_s set tiny).
@@ -54,7 +55,7 @@ fs::path TmpDir() {
 
 // The run's command line: tiny with two stage-1 epochs (so that a checkpoint exists inside stage 1), one
 // intra-op thread, the synthetic world cached beside the runs.
-std::vector<std::string> TrainArgs(bool resume) {
+std::vector<std::string> TrainArgs(bool resume, const std::vector<std::string>& sets = {}) {
   std::vector<std::string> args = {g_train_binary,
                                    "--config=tiny",
                                    "--threads=1",
@@ -64,6 +65,7 @@ std::vector<std::string> TrainArgs(bool resume) {
                                    "output.progress_interval_s=0.000001",
                                    "--set",
                                    "data.cache_dir=" + (TmpDir() / "synth_cache").string()};
+  for (const std::string& s : sets) args.insert(args.end(), {"--set", s});
   if (resume) args.push_back("--resume");
   return args;
 }
@@ -105,8 +107,8 @@ fs::path WorkDir(const std::string& name) {
 }
 
 // Runs the whole job uninterrupted in `work`; returns the train log when it fails, else "".
-std::string RunToTheEnd(const fs::path& work, bool resume) {
-  const int code = Wait(Start(work, TrainArgs(resume)));
+std::string RunToTheEnd(const fs::path& work, bool resume, const std::vector<std::string>& sets = {}) {
+  const int code = Wait(Start(work, TrainArgs(resume, sets)));
   return code == 0 ? "" : "exit code " + std::to_string(code) + "\n" + Read(work / "train.log");
 }
 
@@ -388,6 +390,54 @@ TEST_F(TrainKillResumeTest, KilledInTheMiddleOfStageOneResumesToTheSameState) {
 // clusters anew from the restored bank, and every network's optimizer come from the checkpoint.
 TEST_F(TrainKillResumeTest, KilledInTheMiddleOfStageThreeResumesToTheSameState) {
   KillResumeAndCompare("stage3", "% joint epoch 1 batch 1/", gcl::proto::PHASE_JOINT, 1);
+}
+
+// Named option run.train_on_stale_labels with the real trainer: joint epoch 0 waits for the first clustering
+// pass as the default does (so it equals the reference's epoch 0 bit for bit), joint epoch 1 starts at once on
+// that same pass while the clusterer computes the next, and the trainer's memory uses the labels the
+// coordinator planned the epoch with.
+TEST_F(TrainKillResumeTest, StaleLabelRunTrainsItsSecondJointEpochOnTheFirstPass) {
+  ASSERT_EQ(*reference_error_, "") << "the uninterrupted run failed";
+  const fs::path work = WorkDir("stale");
+  ASSERT_EQ(RunToTheEnd(work, /*resume=*/false, {"run.train_on_stale_labels=true"}), "");
+  gcl::proto::Checkpoint reference, stale;
+  ASSERT_TRUE(gcl::actors::ReadLatestCheckpoint((*reference_dir_ / "runs" / "tiny" / "checkpoints").string(),
+                                                &reference));
+  ASSERT_TRUE(gcl::actors::ReadLatestCheckpoint((work / "runs" / "tiny" / "checkpoints").string(), &stale));
+  ASSERT_EQ(stale.phase(), gcl::proto::PHASE_DONE);
+  ASSERT_EQ(stale.history_size(), 5);  // warm-up 2, GAN warm-up 1, joint 2
+  const gcl::proto::EpochSummary &joint0 = stale.history(3), &joint1 = stale.history(4);
+  ASSERT_EQ(joint0.phase(), gcl::proto::PHASE_JOINT);
+  ASSERT_EQ(joint1.phase(), gcl::proto::PHASE_JOINT);
+  // Everything up to the end of joint epoch 0 is the default run's.
+  for (int i = 0; i < 4; ++i) {
+    const std::map<std::string, double> a(reference.history(i).mean_losses().begin(),
+                                          reference.history(i).mean_losses().end());
+    const std::map<std::string, double> b(stale.history(i).mean_losses().begin(), stale.history(i).mean_losses().end());
+    EXPECT_EQ(a, b) << "epoch entry " << i;
+    EXPECT_EQ(stale.history(i).steps(), reference.history(i).steps()) << "epoch entry " << i;
+  }
+  EXPECT_EQ(joint0.num_clusters(), reference.history(3).num_clusters());
+  // Joint epoch 1: the first pass's clusters and clustered samples (tiny: batch size 4, drop_last), no wait.
+  EXPECT_EQ(joint1.num_clusters(), joint0.num_clusters());
+  EXPECT_EQ(joint1.steps(), joint0.steps());
+  EXPECT_EQ(joint1.seconds_waiting_for_labels(), 0);
+  // The trainer's memory trained on the labels the runtime bank holds, those of the first pass.
+  const gcl::proto::ModuleState* memory = nullptr;
+  for (const auto& m : stale.networks()) {
+    if (m.name() == "joint_memory") memory = &m;
+  }
+  ASSERT_NE(memory, nullptr);
+  ASSERT_EQ(memory->tensors_size(), 2);
+  ASSERT_EQ(memory->tensors(1).name(), "labels");
+  const std::string& bytes = memory->tensors(1).tensor().data();
+  std::vector<int64_t> labels(bytes.size() / sizeof(int64_t));
+  std::memcpy(labels.data(), bytes.data(), bytes.size());
+  EXPECT_EQ(labels, std::vector<int64_t>(stale.pseudo_labels().begin(), stale.pseudo_labels().end()));
+  const int64_t clusters = labels.empty() ? 0 : *std::max_element(labels.begin(), labels.end()) + 1;
+  EXPECT_EQ(clusters, joint0.num_clusters());
+  int64_t clustered = std::count_if(labels.begin(), labels.end(), [](int64_t l) { return l >= 0; });
+  EXPECT_EQ(clustered / 4, joint1.steps());
 }
 
 }  // namespace
