@@ -89,6 +89,10 @@ class BankBackend {
   virtual int64_t dim() const = 0;
   // Replace the whole bank (N x D float32; labels N or empty = all rows unlabelled).
   virtual void Reset(const proto::BankSnapshot& snapshot) = 0;
+  // The bank exactly as a checkpoint saved it (Snapshot() of an earlier bank). Unlike Reset, which may
+  // normalise the rows (reference §5 init), this must not change a bit, so that a resumed run clusters the same
+  // memory as the uninterrupted one. Backends whose Reset keeps the rows as given need not override it.
+  virtual void Restore(const proto::BankSnapshot& snapshot) { Reset(snapshot); }
   virtual void SetLabels(const proto::PseudoLabels& labels) = 0;
   // m_i <- normalize(momentum * m_i + (1 - momentum) * f) for every row in `update` (reference §5).
   virtual void Update(const proto::FeatureUpdate& update, double momentum) = 0;

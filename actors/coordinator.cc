@@ -241,6 +241,7 @@ void StartEpoch(CoordActor* self) {
   plan.set_epoch(st.epoch);
   plan.set_batch_size(st.config.batch_size());
   plan.set_seed(EpochSeed(st.config.seed(), st.phase, st.epoch));
+  if (st.phase == proto::PHASE_JOINT) plan.set_labels_epoch(st.labels.epoch());
   for (int64_t i = 0; i < st.num_samples; ++i) {
     if (st.phase != proto::PHASE_JOINT) {
       plan.add_indices(i);

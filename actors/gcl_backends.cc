@@ -31,10 +31,15 @@ class LibraryBank : public BankBackend {
   int64_t dim() const override { return bank_ ? bank_->dim() : 0; }
 
   void Reset(const proto::BankSnapshot& snapshot) override {
-    torch::Tensor features = proto::DecodeTensorOrThrow(snapshot.features(), "BankSnapshot.features");
-    torch::Tensor labels = snapshot.labels_size() > 0 ? Int64Tensor(snapshot.labels())
-                                                      : torch::full({features.size(0)}, -1, torch::kInt64);
+    torch::Tensor labels;
+    const torch::Tensor features = Decode(snapshot, &labels);
     bank_ = std::make_unique<losses::MemoryBank>(features, labels);
+  }
+
+  void Restore(const proto::BankSnapshot& snapshot) override {
+    torch::Tensor labels;
+    const torch::Tensor features = Decode(snapshot, &labels);
+    bank_ = std::make_unique<losses::MemoryBank>(losses::MemoryBank::FromSaved(features, labels));
   }
 
   void SetLabels(const proto::PseudoLabels& labels) override { bank_->SetLabels(Int64Tensor(labels.labels())); }
@@ -91,6 +96,13 @@ class LibraryBank : public BankBackend {
   }
 
  private:
+  static torch::Tensor Decode(const proto::BankSnapshot& snapshot, torch::Tensor* labels) {
+    torch::Tensor features = proto::DecodeTensorOrThrow(snapshot.features(), "BankSnapshot.features");
+    *labels = snapshot.labels_size() > 0 ? Int64Tensor(snapshot.labels())
+                                         : torch::full({features.size(0)}, -1, torch::kInt64);
+    return features;
+  }
+
   std::unique_ptr<losses::MemoryBank> bank_;
   torch::Generator rng_;
 };

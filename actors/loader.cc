@@ -37,6 +37,7 @@ caf::result<BatchMsg> BuildBatch(SampleSource& source, const proto::EpochPlan& j
   batch.set_phase(job.phase());
   batch.set_epoch(job.epoch());
   batch.set_batch(batch_number);
+  batch.set_labels_epoch(job.labels_epoch());
   std::string first_error;
   int64_t kept = 0;
   for (int i = 0; i < job.indices_size(); ++i) {
@@ -144,6 +145,7 @@ void Pump(PoolActor* self) {
     job.set_epoch(st.plan.epoch());
     job.set_seed(st.plan.seed());
     job.set_batch_size(st.plan.batch_size());
+    job.set_labels_epoch(st.plan.labels_epoch());
     for (int64_t k = number * st.plan.batch_size(); k < (number + 1) * st.plan.batch_size(); ++k) {
       const int64_t position = st.order[static_cast<size_t>(k)];
       job.add_indices(st.plan.indices(static_cast<int>(position)));

@@ -122,7 +122,7 @@ caf::behavior MemoryBank(BankActor* self, std::shared_ptr<std::unique_ptr<BankBa
         *snapshot.mutable_labels() = msg.value.pseudo_labels();
         if (std::string p = ValidateBankSnapshot(snapshot); !p.empty()) return MakeProtocolError(p);
         caf::result<void> r = Try("restore", [&] {
-          st.backend->Reset(snapshot);
+          st.backend->Restore(snapshot);
           for (const proto::RngState& rng : msg.value.rng()) {
             if (rng.name() == "memory_bank") st.backend->RestoreRng(rng.state());
           }

@@ -65,6 +65,12 @@ MemoryBank::MemoryBank(const torch::Tensor& features, const torch::Tensor& label
   labels_ = labels.clone();
 }
 
+MemoryBank MemoryBank::FromSaved(const torch::Tensor& features, const torch::Tensor& labels) {
+  MemoryBank bank(features, labels);
+  bank.features_ = features.detach().clone();
+  return bank;
+}
+
 void MemoryBank::SetLabels(const torch::Tensor& labels) {
   CheckLabels(labels, size(), "MemoryBank::SetLabels");
   labels_ = labels.clone();

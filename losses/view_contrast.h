@@ -38,6 +38,11 @@ class MemoryBank {
   // std::runtime_error naming the argument when shapes or values are wrong.
   MemoryBank(const torch::Tensor& features, const torch::Tensor& labels);
 
+  // A bank exactly as an earlier one stood (its features() and labels(), e.g. read back from a checkpoint): the
+  // rows are taken as they are, not normalised again, because normalising moves unit rows by an ulp and a resumed
+  // run would drift from the uninterrupted one. Same checks as the constructor.
+  static MemoryBank FromSaved(const torch::Tensor& features, const torch::Tensor& labels);
+
   // New pseudo labels (start of every stage-3 epoch). Same rules as the constructor's `labels`.
   void SetLabels(const torch::Tensor& labels);
 

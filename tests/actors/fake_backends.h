@@ -110,6 +110,7 @@ class ToyTrainer : public TrainerBackend {
     }
     ++step_;
     if (on_step) on_step(step_);
+    if (on_batch) on_batch(batch);
     const int64_t size = batch.indices_size();
     double loss = 0;
     StepOutput out;
@@ -178,6 +179,8 @@ class ToyTrainer : public TrainerBackend {
   const std::vector<float>& weights() const { return w_; }
   // Called at the start of every step with the global step count (1-based), e.g. to pace or announce steps.
   std::function<void(int64_t)> on_step;
+  // Called with every batch, e.g. to see which clustering pass a joint batch names (Batch.labels_epoch).
+  std::function<void(const proto::Batch&)> on_batch;
 
  private:
   static double phase_factor(const proto::Batch& batch) { return static_cast<double>(batch.phase()); }

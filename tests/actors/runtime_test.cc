@@ -8,7 +8,10 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,12 @@ using testing::ToySource;
 using testing::ToyTrainer;
 
 constexpr auto kTimeout = std::chrono::seconds(20);
+
+// The clustering passes (Batch.labels_epoch) the trainer's joint batches named, by joint epoch.
+struct LabelPasses {
+  std::mutex mu;
+  std::map<int64_t, std::set<int64_t>> by_epoch;
+};
 
 struct Config : caf::actor_system_config {
   Config() {
@@ -68,12 +77,19 @@ class RuntimeTest : public ::testing::Test {
 
   // Backends over one shared source; `trainer_fail_at` >= 0 makes the trainer throw at that global step.
   JobBackends Backends(std::shared_ptr<ToySource> source, ToyCluster cluster, int64_t trainer_fail_at = -1,
-                       ToyTrainer** trainer_out = nullptr) {
+                       ToyTrainer** trainer_out = nullptr, std::shared_ptr<LabelPasses> passes = nullptr) {
     JobBackends b;
     b.train_set = source;
-    b.make_trainer = [source, trainer_fail_at, trainer_out] {
+    b.make_trainer = [source, trainer_fail_at, trainer_out, passes] {
       auto trainer = std::make_unique<ToyTrainer>(source, trainer_fail_at);
       if (trainer_out) *trainer_out = trainer.get();
+      if (passes) {
+        trainer->on_batch = [passes](const proto::Batch& batch) {
+          if (batch.phase() != proto::PHASE_JOINT) return;
+          std::lock_guard<std::mutex> lock(passes->mu);
+          passes->by_epoch[batch.epoch()].insert(batch.labels_epoch());
+        };
+      }
       return trainer;
     };
     b.make_bank = [] { return std::make_unique<ToyBank>(/*seed=*/11); };
@@ -110,9 +126,14 @@ TEST_F(RuntimeTest, PhasesRunInOrderWithCheckpointsAndClusteringPerJointEpoch) {
   auto source = std::make_shared<ToySource>(16);
   ToyCluster cluster;
   const std::string dir = TempDir("phases");
-  caf::actor job = SpawnCoordinator(system_, SmallConfig(), Backends(source, cluster), dir, /*resume=*/false);
+  auto passes = std::make_shared<LabelPasses>();
+  caf::actor job =
+      SpawnCoordinator(system_, SmallConfig(), Backends(source, cluster, -1, nullptr, passes), dir, /*resume=*/false);
   const proto::RunReport report = Run(job);
   ASSERT_TRUE(report.completed()) << report.error();
+  // Every joint epoch trains on the pass clustered right before it (reference §6).
+  const std::map<int64_t, std::set<int64_t>> fresh = {{0, {0}}, {1, {1}}};
+  EXPECT_EQ(passes->by_epoch, fresh);
   EXPECT_EQ(report.phase(), proto::PHASE_DONE);
   const std::vector<std::pair<proto::Phase, int64_t>> expected = {
       {proto::PHASE_WARMUP, 0}, {proto::PHASE_GAN_WARMUP, 0}, {proto::PHASE_GAN_WARMUP, 1},
@@ -149,9 +170,18 @@ TEST_F(RuntimeTest, StaleLabelOptionStartsJointEpochsWithoutWaitingAndStillCompl
   proto::RunConfig config = SmallConfig();
   config.set_joint_epochs(3);
   config.set_train_on_stale_labels(true);
-  caf::actor job = SpawnCoordinator(system_, config, Backends(source, cluster), TempDir("stale"), false);
+  auto passes = std::make_shared<LabelPasses>();
+  caf::actor job =
+      SpawnCoordinator(system_, config, Backends(source, cluster, -1, nullptr, passes), TempDir("stale"), false);
   const proto::RunReport report = Run(job);
   ASSERT_TRUE(report.completed()) << report.error();
+  // Joint epoch 0 waits for the first pass, epoch 1 trains on it while the second is computed, epoch 2 on the
+  // second pass or, when that was not done by the end of epoch 1, still on the first. The batches say so.
+  ASSERT_EQ(passes->by_epoch.size(), 3u);
+  EXPECT_EQ(passes->by_epoch[0], std::set<int64_t>{0});
+  EXPECT_EQ(passes->by_epoch[1], std::set<int64_t>{0});
+  ASSERT_EQ(passes->by_epoch[2].size(), 1u);
+  EXPECT_LE(*passes->by_epoch[2].begin(), 1);
   ASSERT_EQ(report.history_size(), 6);
   // Joint epochs 1 and 2 started on the labels already in use: nothing waited for the clusterer.
   EXPECT_EQ(report.history(4).seconds_waiting_for_labels(), 0);

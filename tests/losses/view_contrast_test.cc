@@ -63,6 +63,19 @@ TEST(MemoryBank, NormalisesOnInitAndUpdatesLikeEq5) {
   for (int64_t i : {1, 2, 4, 5}) EXPECT_TRUE(torch::equal(bank.features()[i], before[i]));
 }
 
+TEST(MemoryBank, FromSavedRestoresTheRowsBitForBit) {
+  torch::manual_seed(2);
+  MemoryBank bank(torch::randn({50, 16}), torch::randint(-1, 5, {50}, torch::kLong));
+  bank.Update(torch::arange(0, 50, 3, torch::kLong), Normalized(torch::randn({17, 16})), 0.2);
+  const MemoryBank restored = MemoryBank::FromSaved(bank.features(), bank.labels());
+  EXPECT_TRUE(torch::equal(restored.features(), bank.features()));
+  EXPECT_TRUE(torch::equal(restored.labels(), bank.labels()));
+  // Its own copy: later updates of either bank leave the other alone.
+  bank.Update(torch::tensor({0}, torch::kLong), Normalized(torch::randn({1, 16})), 0.2);
+  EXPECT_FALSE(torch::equal(restored.features()[0], bank.features()[0]));
+  EXPECT_THROW(MemoryBank::FromSaved(torch::randn({3, 2}), torch::tensor({0, 1}, torch::kLong)), std::runtime_error);
+}
+
 TEST(MemoryBank, RejectsBadInputsNamingTheProblem) {
   EXPECT_THROW(MemoryBank(torch::randn({3, 2}), torch::tensor({0, 1}, torch::kLong)), std::runtime_error);
   EXPECT_THROW(MemoryBank(torch::randn({2, 2}), torch::tensor({0, -2}, torch::kLong)), std::runtime_error);

@@ -10,6 +10,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <sstream>
@@ -129,9 +130,10 @@ class DatasetSource : public actors::SampleSource {
 
 struct Shared {
   std::mutex mu;
-  // Pseudo labels of the joint epoch the clusterer computed last (reference §6: start of every stage-3 epoch).
-  std::vector<int64_t> joint_labels;
-  int64_t joint_labels_epoch = -1;
+  // Pseudo labels of the joint phase by clustering pass (PseudoLabels.epoch; reference §6: one pass before every
+  // stage-3 epoch). Several are kept because with run.train_on_stale_labels an epoch trains on an older pass
+  // while the clusterer delivers the next; the trainer drops passes older than the one its batches name.
+  std::map<int64_t, std::vector<int64_t>> joint_labels;
   // E_id weights at each query extraction, matched in order with the evaluator's calls (the runtime evaluates in
   // boundary order) so the best model by test mAP can be exported (reference §7 model_best).
   struct Snapshot {
@@ -465,7 +467,7 @@ class GclTrainer : public actors::TrainerBackend {
         if (t.name() == "labels") l = proto::DecodeTensorOrThrow(t.tensor(), name + ".labels");
       }
       if (!f.defined() || !l.defined()) throw std::runtime_error("checkpoint " + name + ": features or labels missing");
-      out->emplace(f, l);
+      out->emplace(losses::MemoryBank::FromSaved(f, l));  // bit for bit: no second normalisation
     };
     bank("warmup_memory", &warmup_bank_);
     if (const proto::ModuleState* m = FindModule(checkpoint, "warmup_clusters"); m != nullptr && m->tensors_size() == 1) {
@@ -485,6 +487,12 @@ class GclTrainer : public actors::TrainerBackend {
       }
     }
     bank("joint_memory", &joint_bank_);
+    // eid_best.safetensors holds the best stage-3 E_id by test mAP (reference §7 model_best): a resumed run
+    // replaces it only with a better one than the epochs before the checkpoint had.
+    std::lock_guard<std::mutex> lock(shared_->mu);
+    for (const proto::EpochSummary& s : checkpoint.history()) {
+      if (s.phase() == proto::PHASE_JOINT && s.has_eval()) shared_->best_map = std::max(shared_->best_map, s.eval().mean_ap());
+    }
   }
 
  private:
@@ -529,13 +537,22 @@ class GclTrainer : public actors::TrainerBackend {
     }
   }
 
+  // The memory's labels become those of the clustering pass the batch was planned with (Batch.labels_epoch:
+  // the latest pass by default, an older one with run.train_on_stale_labels), checked against the batch's own.
   int64_t SyncJointLabels(const proto::Batch& batch) {
     if (!joint_bank_) throw std::runtime_error("joint step before the memory was initialised from train features");
-    std::lock_guard<std::mutex> lock(shared_->mu);
-    if (shared_->joint_labels_epoch != joint_labels_epoch_) {
-      joint_bank_->SetLabels(torch::tensor(shared_->joint_labels, torch::kInt64));
-      joint_labels_epoch_ = shared_->joint_labels_epoch;
-      clustered_ = std::count_if(shared_->joint_labels.begin(), shared_->joint_labels.end(), [](int64_t l) { return l >= 0; });
+    if (batch.labels_epoch() != joint_labels_epoch_) {
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      const auto pass = shared_->joint_labels.find(batch.labels_epoch());
+      if (pass == shared_->joint_labels.end()) {
+        throw std::runtime_error("joint batch " + std::to_string(batch.batch()) + " of epoch " +
+                                 std::to_string(batch.epoch()) + " was planned with the pseudo labels of the clustering pass of epoch " +
+                                 std::to_string(batch.labels_epoch()) + ", which the trainer does not have");
+      }
+      joint_bank_->SetLabels(torch::tensor(pass->second, torch::kInt64));
+      joint_labels_epoch_ = batch.labels_epoch();
+      clustered_ = std::count_if(pass->second.begin(), pass->second.end(), [](int64_t l) { return l >= 0; });
+      shared_->joint_labels.erase(shared_->joint_labels.begin(), pass);  // the coordinator never goes back
     }
     const torch::Tensor& labels = joint_bank_->labels();
     for (int i = 0; i < batch.indices_size(); ++i) {
@@ -777,8 +794,7 @@ actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::share
                       p.stats.total_seconds};
     recorder->AddClusters(rec);
     std::lock_guard<std::mutex> lock(shared->mu);
-    shared->joint_labels = p.labels;
-    shared->joint_labels_epoch = bank.epoch();
+    shared->joint_labels[bank.epoch()] = p.labels;
     return out;
   };
   const clustering::ReidLabels query = LabelsOf(dataset->query), gallery = LabelsOf(dataset->gallery);

@@ -17,8 +17,9 @@
 // features as the runtime's bank) and the runtime's memory-bank actor holds a mirror: each step's FeatureUpdate
 // carries g = (m_new - a m_old) / (1 - a), for which the actor's update normalize(a m_old + (1 - a) g) yields the
 // trainer's m_new, so the clusterer clusters the memory the loss used (reference §6). The contrast rows the
-// runtime samples are not used. The epoch's pseudo labels reach the trainer from the cluster function (checked
-// against every batch's labels).
+// runtime samples are not used. The pseudo labels reach the trainer from the cluster function, kept by clustering
+// pass; each batch names the pass its epoch was planned with (Batch.labels_epoch: the newest by default, an older
+// one with run.train_on_stale_labels) and its labels are checked against that pass.
 #ifndef GCL_TOOLS_TRAIN_GCL_BACKENDS_H_
 #define GCL_TOOLS_TRAIN_GCL_BACKENDS_H_
 

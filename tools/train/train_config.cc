@@ -142,8 +142,6 @@ proto::TrainConfig ResolveTrainConfig(proto::TrainConfig c) {
   Require(run.joint_epochs() == 0 || run.gan_warmup_epochs() > 0 ||
               c.ablation().joint_mode() == proto::AblationConfig::CONTRAST_ONLY,
           "run.gan_warmup_epochs", "stage 3 needs a warmed-up GAN (stage 2, reference §7): set at least 1");
-  Require(!run.train_on_stale_labels(), "run.train_on_stale_labels",
-          "not supported by the training backends (stage 3 uses each epoch's fresh labels, reference §6)");
 
   proto::DataConfig& d = *c.mutable_data();
   if (d.dataset().empty()) d.set_dataset("synthetic");
