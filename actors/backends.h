@@ -107,10 +107,18 @@ class BankBackend {
 // Everything a training job needs besides its configuration.
 struct JobBackends {
   std::shared_ptr<SampleSource> train_set;
+  // What the warm-up phase (PHASE_WARMUP) iterates instead of train_set, e.g. the labelled source dataset of UDA
+  // mode; empty: train_set. The memory bank, the joint phase and "train" extraction always use train_set.
+  std::shared_ptr<SampleSource> warmup_set;
   std::function<std::unique_ptr<TrainerBackend>()> make_trainer;
   std::function<std::unique_ptr<BankBackend>()> make_bank;
   ClusterFn cluster;
   EvalFn evaluate;  // may be empty: no evaluation
+
+  // The source the loaders read in `phase`.
+  const std::shared_ptr<SampleSource>& SetFor(proto::Phase phase) const {
+    return phase == proto::PHASE_WARMUP && warmup_set ? warmup_set : train_set;
+  }
 };
 
 }  // namespace gcl::actors

@@ -242,7 +242,9 @@ void StartEpoch(CoordActor* self) {
   plan.set_batch_size(st.config.batch_size());
   plan.set_seed(EpochSeed(st.config.seed(), st.phase, st.epoch));
   if (st.phase == proto::PHASE_JOINT) plan.set_labels_epoch(st.labels.epoch());
-  for (int64_t i = 0; i < st.num_samples; ++i) {
+  // The warm-up may iterate a set of its own (UDA: the labelled source); the other phases the training set.
+  const int64_t rows = st.backends.SetFor(st.phase)->size();
+  for (int64_t i = 0; i < rows; ++i) {
     if (st.phase != proto::PHASE_JOINT) {
       plan.add_indices(i);
     } else if (st.labels.labels(static_cast<int>(i)) >= 0) {  // reference §6: outliers sit the epoch out
@@ -566,10 +568,11 @@ caf::behavior Coordinator(CoordActor* self, proto::RunConfig config, JobBackends
   st.timeout = std::chrono::seconds(st.config.request_timeout_s());
   st.num_samples = st.backends.train_set->size();
   caf::actor_system& sys = self->system();
-  st.loader = SpawnLoaderPool(sys, st.backends.train_set, st.config.loader_workers());
+  st.loader = SpawnLoaderPool(sys, st.backends.train_set, st.config.loader_workers(), st.backends.warmup_set);
   st.bank = SpawnMemoryBank(sys, st.backends.make_bank(), st.config.momentum());
   st.trainer = SpawnTrainer(sys, st.backends.make_trainer(), st.loader, st.bank, st.num_samples,
-                            st.config.prefetch_batches(), st.config.num_negatives());
+                            st.config.prefetch_batches(), st.config.num_negatives(),
+                            st.backends.warmup_set ? st.backends.warmup_set->size() : 0);
   st.clusterer = SpawnClusterer(sys, st.backends.cluster, st.config);
   if (st.backends.evaluate) st.evaluator = SpawnEvaluator(sys, st.backends.evaluate);
   st.checkpointer = SpawnCheckpointer(sys, st.checkpoint_dir, st.config.keep_checkpoints());

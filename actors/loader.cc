@@ -18,8 +18,15 @@ namespace {
 // One worker: turns a one-batch plan (the batch's indices and labels) into a Batch.
 struct LoaderWorkerState {
   std::shared_ptr<SampleSource> source;
+  std::shared_ptr<SampleSource> warmup_source;  // may be empty
   const char* name = "loader_worker";
 };
+
+// The source a plan of `phase` indexes (see SpawnLoaderPool).
+SampleSource& SourceFor(proto::Phase phase, const std::shared_ptr<SampleSource>& source,
+                        const std::shared_ptr<SampleSource>& warmup_source) {
+  return phase == proto::PHASE_WARMUP && warmup_source ? *warmup_source : *source;
+}
 
 caf::result<BatchMsg> BuildBatch(SampleSource& source, const proto::EpochPlan& job, int64_t batch_number) {
   const ImageSize size = source.image_size();
@@ -78,17 +85,21 @@ caf::result<BatchMsg> BuildBatch(SampleSource& source, const proto::EpochPlan& j
   return Wrap(std::move(batch));
 }
 
-caf::behavior LoaderWorker(caf::stateful_actor<LoaderWorkerState>* self, std::shared_ptr<SampleSource> source) {
+caf::behavior LoaderWorker(caf::stateful_actor<LoaderWorkerState>* self, std::shared_ptr<SampleSource> source,
+                           std::shared_ptr<SampleSource> warmup_source) {
   self->state.source = std::move(source);
+  self->state.warmup_source = std::move(warmup_source);
   return {
       [=](plan_atom, const EpochPlanMsg& job, int64_t batch_number) -> caf::result<BatchMsg> {
-        return BuildBatch(*self->state.source, job.value, batch_number);
+        return BuildBatch(SourceFor(job.value.phase(), self->state.source, self->state.warmup_source), job.value,
+                          batch_number);
       },
   };
 }
 
 struct LoaderPoolState {
   std::shared_ptr<SampleSource> source;
+  std::shared_ptr<SampleSource> warmup_source;  // may be empty
   std::vector<caf::actor> workers;
   size_t next_worker = 0;
   // The current epoch.
@@ -175,14 +186,17 @@ void Pump(PoolActor* self) {
   }
 }
 
-caf::behavior LoaderPool(PoolActor* self, std::shared_ptr<SampleSource> source, int workers) {
+caf::behavior LoaderPool(PoolActor* self, std::shared_ptr<SampleSource> source, int workers,
+                         std::shared_ptr<SampleSource> warmup_source) {
   self->state.source = source;
+  self->state.warmup_source = warmup_source;
   for (int i = 0; i < std::max(1, workers); ++i) {
-    self->state.workers.push_back(self->spawn<caf::detached + caf::linked>(LoaderWorker, source));
+    self->state.workers.push_back(self->spawn<caf::detached + caf::linked>(LoaderWorker, source, warmup_source));
   }
   return {
       [=](plan_atom, const EpochPlanMsg& msg) -> caf::result<void> {
-        if (std::string problem = ValidateEpochPlan(msg.value, self->state.source->size()); !problem.empty()) {
+        const int64_t size = SourceFor(msg.value.phase(), self->state.source, self->state.warmup_source).size();
+        if (std::string problem = ValidateEpochPlan(msg.value, size); !problem.empty()) {
           return MakeProtocolError(problem);
         }
         auto& st = self->state;
@@ -241,8 +255,9 @@ uint64_t SampleSeed(uint64_t epoch_seed, int64_t index) {
   return z ^ (z >> 31);
 }
 
-caf::actor SpawnLoaderPool(caf::actor_system& system, std::shared_ptr<SampleSource> source, int workers) {
-  return system.spawn(LoaderPool, std::move(source), workers);
+caf::actor SpawnLoaderPool(caf::actor_system& system, std::shared_ptr<SampleSource> source, int workers,
+                           std::shared_ptr<SampleSource> warmup_source) {
+  return system.spawn(LoaderPool, std::move(source), workers, std::move(warmup_source));
 }
 
 }  // namespace gcl::actors

@@ -29,8 +29,10 @@
 namespace gcl::actors {
 
 // Spawns the pool front and `workers` detached worker actors that share `source` (its Load must be safe to call
-// from several threads at once).
-caf::actor SpawnLoaderPool(caf::actor_system& system, std::shared_ptr<SampleSource> source, int workers);
+// from several threads at once). With `warmup_source` set, plans of PHASE_WARMUP index and load that source
+// instead (UDA mode: stage 1 on the labelled source dataset).
+caf::actor SpawnLoaderPool(caf::actor_system& system, std::shared_ptr<SampleSource> source, int workers,
+                           std::shared_ptr<SampleSource> warmup_source = nullptr);
 
 // The epoch's sample order: `plan.indices` shuffled by a Fisher-Yates pass driven by mt19937_64(plan.seed), so
 // any run (or a resumed one) replays it. Element i is a position into plan.indices.

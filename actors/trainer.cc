@@ -22,6 +22,7 @@ struct TrainerState {
   caf::actor loader;
   caf::actor bank;
   int64_t num_samples = 0;
+  int64_t warmup_num_samples = 0;  // > 0: the warm-up phase's set has this many rows
   int num_negatives = 0;
   int64_t global_step = 0;
   // The epoch in progress.
@@ -41,6 +42,11 @@ struct TrainerState {
 };
 
 using TrainerActor = caf::stateful_actor<TrainerState>;
+
+// Rows of the set that plans and batches of `phase` index.
+int64_t RowsOf(const TrainerState& st, proto::Phase phase) {
+  return phase == proto::PHASE_WARMUP && st.warmup_num_samples > 0 ? st.warmup_num_samples : st.num_samples;
+}
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -105,12 +111,14 @@ void TrainStep(TrainerActor* self, const proto::Batch& batch, const proto::Contr
 }
 
 caf::behavior Trainer(TrainerActor* self, std::shared_ptr<std::unique_ptr<TrainerBackend>> backend,
-                      caf::actor loader, caf::actor bank, int64_t num_samples, int prefetch, int num_negatives) {
+                      caf::actor loader, caf::actor bank, int64_t num_samples, int prefetch, int num_negatives,
+                      int64_t warmup_num_samples) {
   auto& st = self->state;
   st.backend = std::move(*backend);
   st.loader = std::move(loader);
   st.bank = std::move(bank);
   st.num_samples = num_samples;
+  st.warmup_num_samples = warmup_num_samples;
   st.num_negatives = num_negatives;
   if (st.loader && prefetch > 0) {
     proto::Credit credit;
@@ -120,7 +128,7 @@ caf::behavior Trainer(TrainerActor* self, std::shared_ptr<std::unique_ptr<Traine
   return {
       [=](epoch_atom, const EpochPlanMsg& msg) -> caf::result<EpochSummaryMsg> {
         auto& s = self->state;
-        if (std::string problem = ValidateEpochPlan(msg.value, s.num_samples); !problem.empty()) {
+        if (std::string problem = ValidateEpochPlan(msg.value, RowsOf(s, msg.value.phase())); !problem.empty()) {
           return MakeProtocolError(problem);
         }
         if (s.active) return MakeJobError(gcl_errc::not_ready, "trainer: an epoch is already in progress");
@@ -141,7 +149,7 @@ caf::behavior Trainer(TrainerActor* self, std::shared_ptr<std::unique_ptr<Traine
       [=](const BatchMsg& msg) -> caf::result<void> {
         auto& s = self->state;
         BatchLimits limits;
-        limits.num_samples = s.num_samples;
+        limits.num_samples = RowsOf(s, msg.value.phase());
         limits.max_batch = s.active ? s.plan.batch_size() : 0;
         limits.needs_labels = msg.value.phase() == proto::PHASE_JOINT;
         limits.needs_structure = msg.value.phase() != proto::PHASE_WARMUP;
@@ -213,11 +221,12 @@ caf::behavior Trainer(TrainerActor* self, std::shared_ptr<std::unique_ptr<Traine
 }  // namespace
 
 caf::actor SpawnTrainer(caf::actor_system& system, std::unique_ptr<TrainerBackend> backend, caf::actor loader,
-                        caf::actor bank, int64_t num_samples, int prefetch, int num_negatives) {
+                        caf::actor bank, int64_t num_samples, int prefetch, int num_negatives,
+                        int64_t warmup_num_samples) {
   // spawn copies its arguments; a shared_ptr carries the move-only backend into the actor.
   auto holder = std::make_shared<std::unique_ptr<TrainerBackend>>(std::move(backend));
   return system.spawn<caf::detached>(Trainer, holder, std::move(loader), std::move(bank), num_samples, prefetch,
-                                     num_negatives);
+                                     num_negatives, warmup_num_samples);
 }
 
 }  // namespace gcl::actors

@@ -27,8 +27,11 @@
 
 namespace gcl::actors {
 
+// `num_samples`: rows of the training set, the bound of every plan's and batch's indices; `warmup_num_samples`
+// (> 0) the bound in PHASE_WARMUP when the warm-up iterates another set (JobBackends::warmup_set).
 caf::actor SpawnTrainer(caf::actor_system& system, std::unique_ptr<TrainerBackend> backend, caf::actor loader,
-                        caf::actor bank, int64_t num_samples, int prefetch, int num_negatives);
+                        caf::actor bank, int64_t num_samples, int prefetch, int num_negatives,
+                        int64_t warmup_num_samples = 0);
 
 }  // namespace gcl::actors
 

@@ -219,6 +219,67 @@ TEST_F(RuntimeTest, BackendWithItsOwnMemoryGetsNoContrastRowsAndTheBankStillMirr
   EXPECT_NE(checkpoint.memory_features().data(), fresh.ExtractFeatures("train").data());
 }
 
+TEST_F(RuntimeTest, WarmupSetFeedsTheWarmupPhaseAndTheTrainingSetEverythingElse) {
+  // UDA mode: stage 1 iterates a labelled source of its own (24 rows, no structure images); the memory bank,
+  // the GAN and joint phases use the 16-row target.
+  auto target = std::make_shared<ToySource>(16);
+  auto warmup = std::make_shared<ToySource>(24, std::set<int64_t>{}, /*structure=*/false);
+  JobBackends backends = Backends(target, ToyCluster{});
+  backends.warmup_set = warmup;
+  const std::string dir = TempDir("warmup_set");
+  const proto::RunReport report = Run(SpawnCoordinator(system_, SmallConfig(), backends, dir, false));
+  ASSERT_TRUE(report.completed()) << report.error();
+  ASSERT_EQ(report.history_size(), 5);
+  EXPECT_EQ(report.history(0).phase(), proto::PHASE_WARMUP);
+  EXPECT_EQ(report.history(0).steps(), 6);  // 24 source rows / batch 4
+  for (int i = 1; i < 5; ++i) EXPECT_EQ(report.history(i).steps(), 4) << i;  // 16 target rows / batch 4
+  EXPECT_EQ(report.global_step(), 22);
+  EXPECT_EQ(warmup->loads.load(), 24);  // every source row once, and only in the warm-up
+  proto::Checkpoint checkpoint;
+  ASSERT_TRUE(ReadLatestCheckpoint(dir, &checkpoint));
+  EXPECT_EQ(checkpoint.memory_features().shape(0), 16);
+}
+
+TEST_F(RuntimeTest, RunStoppedInAWarmupEpochOnItsOwnSetResumesToTheUninterruptedState) {
+  auto target = std::make_shared<ToySource>(16);
+  auto warmup = std::make_shared<ToySource>(24, std::set<int64_t>{}, /*structure=*/false);
+  proto::RunConfig config = SmallConfig();
+  config.set_warmup_epochs(2);
+  config.set_gan_warmup_epochs(1);
+  config.set_joint_epochs(1);
+  auto backends = [&](int64_t fail_at) {
+    JobBackends b = Backends(target, ToyCluster{}, fail_at);
+    b.warmup_set = warmup;
+    return b;
+  };
+  const std::string dir_a = TempDir("warmup_set_full");
+  ASSERT_TRUE(Run(SpawnCoordinator(system_, config, backends(-1), dir_a, false)).completed());
+  proto::Checkpoint end_a;
+  ASSERT_TRUE(ReadLatestCheckpoint(dir_a, &end_a));
+  EXPECT_EQ(end_a.global_step(), 2 * 6 + 4 + 4);
+
+  // Stopped at step 2 of warm-up epoch 1 (global step 8: 6 in epoch 0), then resumed with a healthy trainer.
+  const std::string dir_b = TempDir("warmup_set_resumed");
+  const proto::RunReport stopped = Run(SpawnCoordinator(system_, config, backends(8), dir_b, false));
+  EXPECT_FALSE(stopped.completed());
+  EXPECT_NE(stopped.error().find("step 2 of epoch 1"), std::string::npos) << stopped.error();
+  proto::Checkpoint mid;
+  ASSERT_TRUE(ReadLatestCheckpoint(dir_b, &mid));
+  EXPECT_EQ(mid.phase(), proto::PHASE_WARMUP);
+  EXPECT_EQ(mid.epoch(), 1);
+  EXPECT_EQ(mid.global_step(), 6);
+  const proto::RunReport resumed = Run(SpawnCoordinator(system_, config, backends(-1), dir_b, /*resume=*/true));
+  ASSERT_TRUE(resumed.completed()) << resumed.error();
+  ASSERT_EQ(resumed.history_size(), 4);
+  EXPECT_EQ(resumed.history(1).steps(), 6);
+  proto::Checkpoint end_b;
+  ASSERT_TRUE(ReadLatestCheckpoint(dir_b, &end_b));
+  EXPECT_EQ(end_b.global_step(), end_a.global_step());
+  EXPECT_EQ(end_b.networks(0).tensors(0).tensor().data(), end_a.networks(0).tensors(0).tensor().data())
+      << "trainer weights differ";
+  EXPECT_EQ(end_b.memory_features().data(), end_a.memory_features().data()) << "memory banks differ";
+}
+
 TEST_F(RuntimeTest, LoaderSendsNoMoreBatchesThanCredited) {
   auto source = std::make_shared<ToySource>(32);
   caf::actor pool = SpawnLoaderPool(system_, source, /*workers=*/3);

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace gcl::train {
 namespace {
@@ -34,6 +35,95 @@ TEST(TrainConfigTest, EveryPresetParsesAndResolves) {
     EXPECT_EQ(r.model().embedding_dim(), r.run().feature_dim()) << name;
     EXPECT_GT(r.optim().identity_lr(), 0) << name;
   }
+}
+
+TEST(TrainConfigTest, EveryUdaPresetResolvesWithASupervisedSourceWarmup) {
+  const std::string real[] = {"uda_duke2market", "uda_market2duke", "uda_market2msmt", "uda_duke2msmt"};
+  const std::string paper[] = {"paper_market", "paper_duke", "paper_msmt", "paper_msmt"};
+  for (int i = 0; i < 4; ++i) {
+    proto::TrainConfig c = LoadTrainConfig("configs/" + real[i] + ".pbtxt");
+    // Without the user's roots: an error naming the missing one.
+    EXPECT_NE(ErrorOf([&] { ResolveTrainConfig(c); }).find(".root"), std::string::npos) << real[i];
+    ApplyOverride("data.root=/data/target", &c);
+    ApplyOverride("data.mesh_dir=/data/mesh", &c);
+    EXPECT_NE(ErrorOf([&] { ResolveTrainConfig(c); }).find("source.root"), std::string::npos) << real[i];
+    ApplyOverride("source.root=/data/source", &c);
+    const proto::TrainConfig r = ResolveTrainConfig(c);
+    EXPECT_EQ(r.run().name(), real[i]);
+    EXPECT_EQ(r.warmup().mode(), proto::WarmupConfig::SUPERVISED_SOURCE) << real[i];
+    EXPECT_GT(r.run().warmup_epochs(), 0) << real[i];
+    EXPECT_NE(r.source().dataset(), r.data().dataset()) << real[i];
+    EXPECT_EQ(r.source().height(), r.data().height()) << real[i];
+    EXPECT_EQ(r.source().width(), r.data().width()) << real[i];
+    // Stages 2 and 3 are the target's reference run.
+    proto::TrainConfig p = LoadTrainConfig("configs/" + paper[i] + ".pbtxt");
+    ApplyOverride("data.root=/d", &p);
+    ApplyOverride("data.mesh_dir=/m", &p);
+    ApplyOverride("model.identity_init=/j.pth", &p);
+    const proto::TrainConfig rp = ResolveTrainConfig(p);
+    EXPECT_EQ(r.data().dataset(), rp.data().dataset()) << real[i];
+    EXPECT_EQ(r.run().gan_warmup_epochs(), rp.run().gan_warmup_epochs()) << real[i];
+    EXPECT_EQ(r.run().joint_epochs(), rp.run().joint_epochs()) << real[i];
+    EXPECT_DOUBLE_EQ(r.run().rho(), rp.run().rho()) << real[i];
+    EXPECT_EQ(r.run().num_negatives(), rp.run().num_negatives()) << real[i];
+    EXPECT_DOUBLE_EQ(r.optim().joint_generator_lr(), rp.optim().joint_generator_lr()) << real[i];
+  }
+  EXPECT_EQ(LoadTrainConfig("configs/uda_duke2market.pbtxt").source().dataset(), "dukemtmc-reid");
+  EXPECT_EQ(LoadTrainConfig("configs/uda_market2msmt.pbtxt").source().dataset(), "market1501");
+  // The synthetic one runs as it is: a different world (preset and seed) as the source of the quick target.
+  const proto::TrainConfig q = ResolveTrainConfig(LoadTrainConfig("configs/uda_quick.pbtxt"));
+  EXPECT_EQ(q.warmup().mode(), proto::WarmupConfig::SUPERVISED_SOURCE);
+  EXPECT_EQ(q.data().synthetic_preset(), "quick");
+  EXPECT_NE(q.source().synthetic_preset(), q.data().synthetic_preset());
+  EXPECT_NE(q.source().synthetic_seed(), q.data().synthetic_seed());
+}
+
+TEST(TrainConfigTest, UdaCombinationsThatCannotWorkNameTheField) {
+  const proto::TrainConfig quick = LoadTrainConfig("configs/quick.pbtxt");
+  auto error = [&](const std::vector<std::string>& assignments) {
+    proto::TrainConfig c = quick;
+    for (const std::string& a : assignments) ApplyOverride(a, &c);
+    return ErrorOf([&] { ResolveTrainConfig(c); });
+  };
+  // The default mode is the unsupervised warm-up, without a source.
+  EXPECT_EQ(ResolveTrainConfig(quick).warmup().mode(), proto::WarmupConfig::UNSUPERVISED);
+  EXPECT_FALSE(ResolveTrainConfig(quick).has_source());
+  // SUPERVISED_SOURCE without a source.
+  EXPECT_NE(error({"warmup.mode=SUPERVISED_SOURCE"}).find("TrainConfig.source.dataset"), std::string::npos);
+  // A source without SUPERVISED_SOURCE would be silently unused.
+  const std::string unused = error({"source.dataset=synthetic", "source.synthetic_seed=2"});
+  EXPECT_NE(unused.find("TrainConfig.source:"), std::string::npos) << unused;
+  EXPECT_NE(unused.find("SUPERVISED_SOURCE"), std::string::npos) << unused;
+  EXPECT_NE(error({"warmup.mode=UNSUPERVISED", "source.dataset=synthetic"}).find("TrainConfig.source:"),
+            std::string::npos);
+  // The source is the target itself.
+  EXPECT_NE(error({"warmup.mode=SUPERVISED_SOURCE", "source.dataset=synthetic"}).find("is the target dataset"),
+            std::string::npos);
+  // No stage 1 to use the source in.
+  EXPECT_NE(error({"warmup.mode=SUPERVISED_SOURCE", "source.dataset=synthetic", "source.synthetic_seed=2",
+                   "run.warmup_epochs=0", "model.identity_init=/e.safetensors"})
+                .find("run.warmup_epochs"),
+            std::string::npos);
+  // Another input size than the target's, an unknown source dataset, a real one without its root.
+  const std::vector<std::string> uda = {"warmup.mode=SUPERVISED_SOURCE", "source.dataset=synthetic",
+                                        "source.synthetic_seed=2"};
+  auto with = [&](const std::string& extra) {
+    std::vector<std::string> a = uda;
+    a.push_back(extra);
+    return error(a);
+  };
+  EXPECT_NE(with("source.height=256").find("source.height/width"), std::string::npos);
+  EXPECT_NE(with("source.dataset=imagenet").find("source.dataset"), std::string::npos);
+  EXPECT_NE(with("source.dataset=market1501").find("source.root"), std::string::npos);
+  // A real source needs no mesh renders (stage 1 uses none).
+  EXPECT_EQ(error({"warmup.mode=SUPERVISED_SOURCE", "source.dataset=market1501", "source.root=/data/m"}), "");
+  const proto::TrainConfig r = [&] {
+    proto::TrainConfig c = quick;
+    for (const std::string& a : uda) ApplyOverride(a, &c);
+    return ResolveTrainConfig(c);
+  }();
+  EXPECT_EQ(r.source().height(), 80);  // the target's input size
+  EXPECT_EQ(r.source().synthetic_preset(), "quick");
 }
 
 TEST(TrainConfigTest, PaperPresetKeepsReferenceNumbers) {

@@ -1,6 +1,7 @@
 // End to end: //tools/train:train on the tiny synthetic world (configs/tiny.pbtxt) through stage 1 (our E_id
 // warm-up), stage 2 (GAN warm-up) and stage 3 (joint GCL), as a user runs it (a separate process, started the
-// way `bazel run` starts it), then checks every output; and a run killed after its first checkpoint, resumed.
+// way `bazel run` starts it), then checks every output; a run killed after its first checkpoint, resumed; and a
+// UDA run (stage 1 on a labelled source world, stages 2 and 3 on the target).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -164,6 +165,81 @@ TEST_F(TrainE2eTest, RunKilledAfterItsFirstCheckpointResumesToTheEnd) {
   const int code = Wait(Start(work, {"--config=tiny", "--resume"}));
   ASSERT_EQ(code, 0) << Read(work / "train.log");
   ExpectCompleteOutputs(work / "runs" / "tiny");
+}
+
+// Training images of the cached synthetic world `preset`/`seed` (its Market-style bounding_box_train/).
+int64_t SyntheticTrainImages(const fs::path& cache, const std::string& preset, int seed) {
+  const std::string prefix = "synth_" + preset + "_seed" + std::to_string(seed) + "_";
+  for (const fs::directory_entry& world : fs::directory_iterator(cache)) {
+    if (world.path().filename().string().rfind(prefix, 0) != 0) continue;
+    int64_t n = 0;
+    for (const fs::directory_entry& f : fs::directory_iterator(world.path() / "bounding_box_train")) {
+      n += f.path().extension() == ".jpg";
+    }
+    return n;
+  }
+  return -1;
+}
+
+// The step count of metrics.jsonl line `line` ("steps": N).
+int64_t StepsOf(const std::string& line) {
+  const std::string key = "\"steps\": ";
+  const size_t at = line.find(key);
+  return at == std::string::npos ? -1 : std::stoll(line.substr(at + key.size()));
+}
+
+TEST_F(TrainE2eTest, UdaRunWarmsUpOnTheLabelledSourceThenTrainsAndEvaluatesOnTheTarget) {
+  // The tiny config in UDA mode: stage 1 on another tiny world (seed 2) with its identity labels, stages 2 and 3
+  // on the tiny target (seed 1).
+  const fs::path work = WorkDir("uda");
+  const int code = Wait(Start(work, {"--config=tiny", "--name=uda_tiny", "--set", "warmup.mode=SUPERVISED_SOURCE",
+                                     "--set", "source.dataset=synthetic", "--set", "source.synthetic_preset=tiny",
+                                     "--set", "source.synthetic_seed=2"}));
+  ASSERT_EQ(code, 0) << Read(work / "train.log");
+  const fs::path run = work / "runs" / "uda_tiny";
+  const fs::path cache = work.parent_path() / "synth_cache";
+  const int64_t source_images = SyntheticTrainImages(cache, "tiny", 2);
+  const int64_t target_images = SyntheticTrainImages(cache, "tiny", 1);
+  ASSERT_GT(source_images, 0) << "the source world is not in " << cache << " (source.cache_dir = data.cache_dir)";
+  ASSERT_GT(target_images, 0);
+  // Stage 1 iterated the source (batch 4, drop_last), stage 2 the whole target.
+  ASSERT_NE(source_images / 4, target_images / 4) << "pick worlds whose epochs differ, or this proves nothing";
+  const std::vector<std::string> lines = Lines(Read(run / "metrics.jsonl"));
+  ASSERT_EQ(lines.size(), 4u) << Read(run / "metrics.jsonl");
+  EXPECT_NE(lines[0].find("\"phase\": \"warmup\""), std::string::npos) << lines[0];
+  EXPECT_EQ(StepsOf(lines[0]), source_images / 4) << lines[0];
+  EXPECT_EQ(StepsOf(lines[1]), target_images / 4) << lines[1];
+  EXPECT_NE(lines[0].find("\"contrast\": "), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("\"clusters\": "), std::string::npos) << lines[0];  // true labels: no clustering
+  // Stage 3 trained on the clustered target samples: at most the target's batches.
+  for (size_t i = 2; i < 4; ++i) {
+    EXPECT_NE(lines[i].find("\"vi_instance\": "), std::string::npos) << lines[i];
+    EXPECT_NE(lines[i].find("\"eval\": {\"mAP\": "), std::string::npos) << lines[i];
+    EXPECT_GT(StepsOf(lines[i]), 0) << lines[i];
+    EXPECT_LE(StepsOf(lines[i]), target_images / 4) << lines[i];
+  }
+  // The report names the setting; its first row is the direct-transfer result on the target.
+  const std::string report = Read(run / "report.md");
+  EXPECT_NE(report.find("UDA: stage 1 supervised on the labelled source synthetic (preset tiny, seed 2)"),
+            std::string::npos)
+      << report;
+  for (const std::string row : {"| direct transfer (E_id after stage 1 on the source) | ",
+                                "| GCL (after stage 3, last epoch) | "}) {
+    const size_t at = report.find(row);
+    ASSERT_NE(at, std::string::npos) << report;
+    const char first = report[at + row.size()];
+    EXPECT_TRUE(first >= '0' && first <= '9') << report.substr(at, 120);
+  }
+  const std::string summary = Read(run / "summary.json");
+  EXPECT_NE(summary.find("\"completed\": true"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"setting\": \"uda\""), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"baseline\": {\"phase\": \"gan_warmup\""), std::string::npos) << summary;
+  for (const std::string e : {"eid_stage1", "eid_final", "eid_best"}) {
+    EXPECT_TRUE(fs::exists(run / "export" / (e + ".safetensors"))) << e;
+  }
+  const std::string config = Read(run / "config.pbtxt");
+  EXPECT_NE(config.find("mode: SUPERVISED_SOURCE"), std::string::npos) << config;
+  EXPECT_NE(config.find("synthetic_seed: 2"), std::string::npos) << config;
 }
 
 }  // namespace

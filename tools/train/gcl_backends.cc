@@ -241,12 +241,14 @@ cv::Mat ToBgr8(const torch::Tensor& chw) {  // ImageNet-normalised 3 x H x W
 
 class GclTrainer : public actors::TrainerBackend {
  public:
+  // `source_dataset`: the labelled source of UDA mode (warmup.mode SUPERVISED_SOURCE), else null.
   GclTrainer(const proto::TrainConfig& config, std::shared_ptr<const data::ReidDataset> dataset,
-             std::shared_ptr<DatasetSource> source, std::shared_ptr<Shared> shared,
-             std::shared_ptr<RunRecorder> recorder)
+             std::shared_ptr<DatasetSource> source, std::shared_ptr<const data::ReidDataset> source_dataset,
+             std::shared_ptr<Shared> shared, std::shared_ptr<RunRecorder> recorder)
       : config_(config),
         dataset_(std::move(dataset)),
         source_(std::move(source)),
+        source_dataset_(std::move(source_dataset)),
         shared_(std::move(shared)),
         recorder_(std::move(recorder)),
         device_(PickDevice(config.run().device())),
@@ -284,7 +286,10 @@ class GclTrainer : public actors::TrainerBackend {
     const torch::Tensor images = proto::DecodeTensorOrThrow(batch.images(), "Batch.images").to(device_);
     const torch::Tensor indices = IndexTensor(batch.indices());
     StepOutput out;
-    const int64_t n = source_->size();
+    // The warm-up of UDA mode iterates the source train set (JobBackends::warmup_set).
+    const int64_t n = batch.phase() == proto::PHASE_WARMUP && source_dataset_
+                          ? static_cast<int64_t>(source_dataset_->train.records.size())
+                          : source_->size();
     const int64_t b = config_.run().batch_size();
     int64_t batches = n / b;
     switch (batch.phase()) {
@@ -353,7 +358,7 @@ class GclTrainer : public actors::TrainerBackend {
     last_epoch_ = epoch;
     const proto::RunConfig& run = config_.run();
     if (phase == proto::PHASE_WARMUP) {
-      if (epoch + 1 < run.warmup_epochs()) {
+      if (epoch + 1 < run.warmup_epochs() && !source_dataset_) {
         ClusterWarmupBank(warmup_bank_->features(), epoch + 1);
       } else {
         // The stage-1 model, reusable as model.identity_init of another run.
@@ -517,6 +522,13 @@ class GclTrainer : public actors::TrainerBackend {
   }
 
   void InitWarmupBank(int64_t epoch) {
+    if (source_dataset_) {
+      // UDA mode: the source's identities are the memory's labels for the whole of stage 1 (never clustered).
+      std::vector<int64_t> labels;
+      for (const data::ImageRecord& r : source_dataset_->train.records) labels.push_back(r.label);
+      warmup_bank_.emplace(Extract(source_dataset_->train), torch::tensor(labels, torch::kInt64));
+      return;
+    }
     ClusterWarmupBank(Extract(dataset_->train), epoch);
   }
 
@@ -669,6 +681,7 @@ class GclTrainer : public actors::TrainerBackend {
   proto::TrainConfig config_;
   std::shared_ptr<const data::ReidDataset> dataset_;
   std::shared_ptr<DatasetSource> source_;
+  std::shared_ptr<const data::ReidDataset> source_dataset_;  // UDA mode's labelled source, else null
   std::shared_ptr<Shared> shared_;
   std::shared_ptr<RunRecorder> recorder_;
   c10::Device device_;
@@ -743,8 +756,9 @@ proto::Checkpoint ReadCheckpointFile(const std::string& path) {
   return checkpoint;
 }
 
-data::ReidDataset LoadTrainData(const proto::TrainConfig& config, const std::string& working_dir) {
-  const proto::DataConfig& d = config.data();
+namespace {
+
+data::ReidDataset LoadData(const proto::DataConfig& d, const std::string& working_dir) {
   data::DatasetOptions options;
   options.image_check = data::ImageCheck::kHeader;
   if (d.dataset() == "synthetic") {
@@ -762,8 +776,50 @@ data::ReidDataset LoadTrainData(const proto::TrainConfig& config, const std::str
   return data::LoadDataset(d.dataset(), Resolve(d.root(), working_dir), options);
 }
 
+}  // namespace
+
+data::ReidDataset LoadTrainData(const proto::TrainConfig& config, const std::string& working_dir) {
+  return LoadData(config.data(), working_dir);
+}
+
+data::ReidDataset LoadSourceData(const proto::TrainConfig& config, const std::string& working_dir) {
+  if (config.warmup().mode() != proto::WarmupConfig::SUPERVISED_SOURCE) {
+    throw std::runtime_error("LoadSourceData: warmup.mode is not SUPERVISED_SOURCE; there is no source dataset");
+  }
+  data::ReidDataset source = LoadData(config.source(), working_dir);
+  const std::vector<data::ImageRecord>& train = source.train.records;
+  // Stage 1 contrasts every source image with same-identity positives and K other-identity negatives.
+  std::map<int, int64_t> per_identity;
+  for (const data::ImageRecord& r : train) {
+    if (r.label < 0) {
+      throw std::runtime_error("source dataset " + source.root + ": train image " + r.path +
+                               " has no identity label; warmup.mode SUPERVISED_SOURCE needs a labelled source");
+    }
+    ++per_identity[r.label];
+  }
+  if (per_identity.size() < 2) {
+    throw std::runtime_error("source dataset " + source.root + ": its train split has " +
+                             std::to_string(per_identity.size()) +
+                             " identities; warmup.mode SUPERVISED_SOURCE needs a labelled source with at least 2");
+  }
+  int64_t largest = 0;
+  for (const auto& [label, count] : per_identity) largest = std::max(largest, count);
+  const int64_t negatives = static_cast<int64_t>(train.size()) - largest;
+  if (config.warmup().num_negatives() > negatives) {
+    throw std::runtime_error("TrainConfig.warmup.num_negatives: " + std::to_string(config.warmup().num_negatives()) +
+                             " negatives, but source dataset " + source.root + " has only " +
+                             std::to_string(negatives) + " images outside its largest identity");
+  }
+  return source;
+}
+
 actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::shared_ptr<const data::ReidDataset> dataset,
-                                    std::shared_ptr<RunRecorder> recorder) {
+                                    std::shared_ptr<RunRecorder> recorder,
+                                    std::shared_ptr<const data::ReidDataset> source_dataset) {
+  if ((config.warmup().mode() == proto::WarmupConfig::SUPERVISED_SOURCE) != (source_dataset != nullptr)) {
+    throw std::runtime_error(
+        "MakeJobBackends: a source dataset goes with warmup.mode SUPERVISED_SOURCE, and only with it");
+  }
   if (dataset->query.records.empty() || dataset->gallery.records.empty()) {
     throw std::runtime_error("dataset " + dataset->root + ": evaluation needs query and gallery images");
   }
@@ -774,8 +830,10 @@ actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::share
   auto shared = std::make_shared<Shared>();
   actors::JobBackends b;
   b.train_set = source;
-  b.make_trainer = [config, dataset, source, shared, recorder]() -> std::unique_ptr<actors::TrainerBackend> {
-    return std::make_unique<GclTrainer>(config, dataset, source, shared, recorder);
+  if (source_dataset) b.warmup_set = std::make_shared<DatasetSource>(source_dataset, config);
+  b.make_trainer = [config, dataset, source, source_dataset, shared,
+                    recorder]() -> std::unique_ptr<actors::TrainerBackend> {
+    return std::make_unique<GclTrainer>(config, dataset, source, source_dataset, shared, recorder);
   };
   const uint64_t bank_seed = config.run().seed() + 1;
   b.make_bank = [bank_seed]() { return actors::MakeMemoryBankBackend(bank_seed); };

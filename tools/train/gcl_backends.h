@@ -1,7 +1,8 @@
 // The library implementations of the actor runtime's backends (actors/backends.h) for `//:train`:
 //   DatasetSource  SampleSource over a ReidDataset's train split: image + s_ori + s_new (reference §3)
 //   GclTrainer     TrainerBackend: E_id, E_str + G, D with the stage-1 warm-up of our own (contrast + DBSCAN
-//                  labels + traditional augmentation), stage 2 (GAN, E_id frozen) and stage 3 (joint GCL step),
+//                  labels + traditional augmentation; in UDA mode contrast with the labelled source's
+//                  identities instead), stage 2 (GAN, E_id frozen) and stage 3 (joint GCL step),
 //                  optimizers and schedules of reference §7, checkpoints, novel-view grids, E_id exports
 //   GclBank        BankBackend over losses::MemoryBank (momentum update, label-aware sampling, §5)
 //   cluster        clustering::ComputePseudoLabels (Jaccard + rho eps + DBSCAN, §6)
@@ -37,10 +38,18 @@ namespace gcl::train {
 // world. Relative paths resolve against `working_dir`. Throws std::runtime_error naming the folder or field.
 data::ReidDataset LoadTrainData(const proto::TrainConfig& config, const std::string& working_dir);
 
+// UDA mode (warmup.mode SUPERVISED_SOURCE): the labelled source dataset of `config.source`, loaded like
+// LoadTrainData (no structure renders needed). Throws std::runtime_error naming the dataset when its train split
+// lacks identity labels or has fewer than 2 identities, or naming warmup.num_negatives when the source has fewer
+// other-identity images than K.
+data::ReidDataset LoadSourceData(const proto::TrainConfig& config, const std::string& working_dir);
+
 // Backends of one run writing their side outputs (view grids, exports) under recorder->run_dir(). `config` must
-// be resolved (ResolveTrainConfig).
+// be resolved (ResolveTrainConfig). `source_dataset` (UDA mode only, from LoadSourceData) becomes the warm-up's
+// set (JobBackends::warmup_set): stage 1 then trains E_id on it with its identity labels.
 actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::shared_ptr<const data::ReidDataset> dataset,
-                                    std::shared_ptr<RunRecorder> recorder);
+                                    std::shared_ptr<RunRecorder> recorder,
+                                    std::shared_ptr<const data::ReidDataset> source_dataset = nullptr);
 
 }  // namespace gcl::train
 

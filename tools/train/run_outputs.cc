@@ -302,8 +302,22 @@ void WriteRunOutputs(const std::string& run_dir, const proto::TrainConfig& confi
   const proto::RunConfig& run = config.run();
   std::ostringstream md;
   md << "# Run `" << run.name() << "`\n\n";
-  md << "Dataset: " << config.data().dataset();
-  if (config.data().dataset() == "synthetic") md << " (preset " << config.data().synthetic_preset() << ")";
+  // UDA mode (warmup.mode SUPERVISED_SOURCE): E_id before stage 3 is the source-trained model, so the baseline
+  // row is the "direct transfer" result on the target.
+  const bool uda = config.warmup().mode() == proto::WarmupConfig::SUPERVISED_SOURCE;
+  auto describe = [](const proto::DataConfig& d) {
+    std::string text = d.dataset();
+    if (d.dataset() == "synthetic") {
+      text += " (preset " + d.synthetic_preset() + ", seed " + std::to_string(d.synthetic_seed()) + ")";
+    }
+    return text;
+  };
+  if (uda) {
+    md << "UDA: stage 1 supervised on the labelled source " << describe(config.source())
+       << "; stages 2 and 3 and every evaluation on the unlabelled target " << describe(config.data());
+  } else {
+    md << "Dataset: " << describe(config.data());
+  }
   md << "; input " << config.data().height() << "x" << config.data().width() << "; E_id ResNet-" << config.model().depth()
      << " width " << config.model().width() << "; epochs: stage 1 " << run.warmup_epochs() << ", stage 2 "
      << run.gan_warmup_epochs() << ", stage 3 " << run.joint_epochs() << "; ablation "
@@ -312,7 +326,8 @@ void WriteRunOutputs(const std::string& run_dir, const proto::TrainConfig& confi
      << report.global_step() << " steps; this process ran " << Duration(wall_seconds) << ".\n\n";
   md << "Test split (query vs gallery), same for both rows. mAP, CMC and mINP in %.\n\n";
   md << "| model | mAP | rank-1 | rank-5 | rank-10 | mINP |\n|---|---|---|---|---|---|\n";
-  md << row_md("warm-up baseline (E_id after stage 1)", t.baseline);
+  md << row_md(uda ? "direct transfer (E_id after stage 1 on the source)" : "warm-up baseline (E_id after stage 1)",
+               t.baseline);
   md << row_md("GCL (after stage 3, last epoch)", t.last);
   if (t.best && t.last && t.best->epoch != t.last->epoch) {
     md << row_md("GCL (best stage-3 epoch " + std::to_string(t.best->epoch) + " by test mAP, reference §7)", t.best);
@@ -335,6 +350,7 @@ void WriteRunOutputs(const std::string& run_dir, const proto::TrainConfig& confi
   };
   std::ostringstream js;
   js << "{\n  \"run\": \"" << run.name() << "\",\n  \"completed\": " << (report.completed() ? "true" : "false")
+     << ",\n  \"setting\": \"" << (uda ? "uda" : "unsupervised") << "\""
      << ",\n  \"global_step\": " << report.global_step() << ",\n  \"wall_seconds\": " << Json(wall_seconds)
      << ",\n  \"baseline\": " << row_json(t.baseline) << ",\n  \"gcl_last\": " << row_json(t.last)
      << ",\n  \"gcl_best\": " << row_json(t.best) << "\n}\n";

@@ -54,6 +54,68 @@ std::vector<std::string> Split(const std::string& text, char sep) {
   return out;
 }
 
+
+// Defaults and checks of one DataConfig, named `field` in errors ("data" or "source"). The target (`data`) needs
+// the structure renders of the GAN stages; the UDA source only feeds stage 1, which uses none.
+void ResolveData(proto::DataConfig* data, const std::string& field, bool needs_structures) {
+  proto::DataConfig& d = *data;
+  if (d.dataset().empty()) d.set_dataset("synthetic");
+  const std::vector<std::string> datasets = {"synthetic", "market1501", "dukemtmc-reid", "msmt17", "folder", "csv"};
+  Require(std::find(datasets.begin(), datasets.end(), d.dataset()) != datasets.end(), field + ".dataset",
+          "unknown '" + d.dataset() + "' (synthetic, market1501, dukemtmc-reid, msmt17, folder, csv)");
+  Require(d.dataset() == "synthetic" || !d.root().empty(), field + ".root", "required for dataset " + d.dataset());
+  Require(!needs_structures || d.dataset() == "synthetic" || !d.mesh_dir().empty(), field + ".mesh_dir",
+          "required for dataset " + d.dataset() + " (GCL's structure renders, reference §3)");
+  if (d.synthetic_preset().empty()) d.set_synthetic_preset("quick");
+  if (d.synthetic_seed() == 0) d.set_synthetic_seed(1);
+  Require(d.height() >= 0 && d.width() >= 0, field + ".height/width", "negative");
+  if (d.height() == 0) d.set_height(256);
+  if (d.width() == 0) d.set_width(128);
+  // E_str works at 1/4 resolution and its ASPP pads by reflection with dilation 9 (reference §2.2): each side
+  // of the quarter-size map must exceed 9 pixels.
+  Require(d.height() % 4 == 0 && d.width() % 4 == 0 && d.height() >= 40 && d.width() >= 40, field + ".height/width",
+          "must be multiples of 4 and at least 40 x 40 (E_str's ASPP), got " + std::to_string(d.height()) + " x " +
+              std::to_string(d.width()));
+  Require(d.decode_threads() >= 0 && d.decode_threads() <= 64, field + ".decode_threads", "outside 0..64");
+  if (d.decode_threads() == 0) d.set_decode_threads(1);
+  Require(d.eval_batch_size() >= 0, field + ".eval_batch_size", "negative");
+  if (d.eval_batch_size() == 0) d.set_eval_batch_size(64);
+}
+
+// UDA mode: warmup.mode SUPERVISED_SOURCE and `source` go together; the source is a different, labelled dataset
+// seen at the target's input size.
+void ResolveSource(proto::TrainConfig* config) {
+  proto::TrainConfig& c = *config;
+  proto::WarmupConfig& w = *c.mutable_warmup();
+  if (w.mode() == proto::WarmupConfig::MODE_UNSPECIFIED) w.set_mode(proto::WarmupConfig::UNSUPERVISED);
+  const bool supervised = w.mode() == proto::WarmupConfig::SUPERVISED_SOURCE;
+  Require(supervised || !c.has_source(), "source",
+          "a source dataset is used by warmup.mode SUPERVISED_SOURCE only (UDA); set that mode or remove source");
+  if (!supervised) return;
+  Require(c.has_source() && !c.source().dataset().empty(), "source.dataset",
+          "warmup.mode SUPERVISED_SOURCE needs a labelled source dataset (e.g. source { dataset: \"dukemtmc-reid\" "
+          "root: ... })");
+  Require(c.run().warmup_epochs() > 0, "run.warmup_epochs",
+          "warmup.mode SUPERVISED_SOURCE trains E_id on the source in stage 1: set at least 1");
+  proto::DataConfig& s = *c.mutable_source();
+  const proto::DataConfig& d = c.data();
+  // One synthetic-world cache for both (empty: the default cache).
+  if (s.cache_dir().empty()) s.set_cache_dir(d.cache_dir());
+  // One E_id input size for both domains: 0 takes the target's.
+  if (s.height() == 0) s.set_height(d.height());
+  if (s.width() == 0) s.set_width(d.width());
+  Require(s.height() == d.height() && s.width() == d.width(), "source.height/width",
+          std::to_string(s.height()) + " x " + std::to_string(s.width()) + " differs from data's " +
+              std::to_string(d.height()) + " x " + std::to_string(d.width()) + " (E_id has one input size)");
+  ResolveData(&s, "source", /*needs_structures=*/false);
+  // Folder datasets may hold unlabelled train images in one identity folder: stage 1 needs real identities,
+  // checked when the source is loaded (tools/train/gcl_backends.h).
+  const bool same = s.dataset() == d.dataset() &&
+                    (s.dataset() == "synthetic"
+                         ? s.synthetic_preset() == d.synthetic_preset() && s.synthetic_seed() == d.synthetic_seed()
+                         : s.root() == d.root());
+  Require(!same, "source", "is the target dataset itself (data): UDA needs a different, labelled source");
+}
 }  // namespace
 
 proto::TrainConfig ParseTrainConfig(const std::string& text, const std::string& source) {
@@ -143,28 +205,8 @@ proto::TrainConfig ResolveTrainConfig(proto::TrainConfig c) {
               c.ablation().joint_mode() == proto::AblationConfig::CONTRAST_ONLY,
           "run.gan_warmup_epochs", "stage 3 needs a warmed-up GAN (stage 2, reference §7): set at least 1");
 
-  proto::DataConfig& d = *c.mutable_data();
-  if (d.dataset().empty()) d.set_dataset("synthetic");
-  const std::vector<std::string> datasets = {"synthetic", "market1501", "dukemtmc-reid", "msmt17", "folder", "csv"};
-  Require(std::find(datasets.begin(), datasets.end(), d.dataset()) != datasets.end(), "data.dataset",
-          "unknown '" + d.dataset() + "' (synthetic, market1501, dukemtmc-reid, msmt17, folder, csv)");
-  Require(d.dataset() == "synthetic" || !d.root().empty(), "data.root", "required for dataset " + d.dataset());
-  Require(d.dataset() == "synthetic" || !d.mesh_dir().empty(), "data.mesh_dir",
-          "required for dataset " + d.dataset() + " (GCL's structure renders, reference §3)");
-  if (d.synthetic_preset().empty()) d.set_synthetic_preset("quick");
-  if (d.synthetic_seed() == 0) d.set_synthetic_seed(1);
-  Require(d.height() >= 0 && d.width() >= 0, "data.height/width", "negative");
-  if (d.height() == 0) d.set_height(256);
-  if (d.width() == 0) d.set_width(128);
-  // E_str works at 1/4 resolution and its ASPP pads by reflection with dilation 9 (reference §2.2): each side
-  // of the quarter-size map must exceed 9 pixels.
-  Require(d.height() % 4 == 0 && d.width() % 4 == 0 && d.height() >= 40 && d.width() >= 40, "data.height/width",
-          "must be multiples of 4 and at least 40 x 40 (E_str's ASPP), got " + std::to_string(d.height()) + " x " +
-              std::to_string(d.width()));
-  Require(d.decode_threads() >= 0 && d.decode_threads() <= 64, "data.decode_threads", "outside 0..64");
-  if (d.decode_threads() == 0) d.set_decode_threads(1);
-  Require(d.eval_batch_size() >= 0, "data.eval_batch_size", "negative");
-  if (d.eval_batch_size() == 0) d.set_eval_batch_size(64);
+  ResolveData(c.mutable_data(), "data", /*needs_structures=*/true);
+  ResolveSource(&c);
 
   proto::ModelConfig& m = *c.mutable_model();
   if (m.depth() == 0) m.set_depth(50);

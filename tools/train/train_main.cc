@@ -3,6 +3,7 @@
 //   bazel run //:train                                     # the quick preset on the cached synthetic world
 //   bazel run //:train -- --config=paper_market --set data.root=/data/market1501 --set data.mesh_dir=/data/mesh/market
 //   bazel run //:train -- --set run.joint_epochs=2 --name=try2
+//   bazel run //:train -- --config=uda_quick             # UDA: stage 1 on a labelled source world (docs/uda.md)
 //   bazel run //:train -- --name=quick --resume           # continue runs/quick from its newest checkpoint
 //
 // Outputs in runs/<name>/ (docs/training.md): report.md, summary.json, metrics.jsonl, plots/, views/, export/,
@@ -25,8 +26,9 @@
 namespace {
 
 constexpr char kUsage[] = R"(usage: train [--config=NAME|FILE] [--set FIELD=VALUE]... [--name=NAME] [--resume] [--threads=N]
-  --config=NAME|FILE  a preset of configs/ (quick [default], paper_market, paper_duke, paper_msmt, uda_duke2market,
-                      ...) or a text-format TrainConfig file (proto/train_config.proto)
+  --config=NAME|FILE  a preset of configs/ (quick [default], tiny, paper_market, paper_duke, paper_msmt, and the
+                      UDA presets uda_quick, uda_duke2market, uda_market2duke, uda_market2msmt, uda_duke2msmt)
+                      or a text-format TrainConfig file (proto/train_config.proto)
   --set FIELD=VALUE   override one field, e.g. --set run.joint_epochs=3 --set data.root=/data/market1501
                       (repeated fields: comma-separated; enums by name); unknown fields are errors
   --name=NAME         the run's name (= --set run.name=NAME): outputs go to runs/NAME/

@@ -29,11 +29,18 @@ TrainResult RunTraining(const proto::TrainConfig& config, const std::string& wor
   WriteFileAtomically(result.run_dir + "/config.pbtxt", TrainConfigToText(config));
 
   auto dataset = std::make_shared<data::ReidDataset>(LoadTrainData(config, working_dir));
+  // UDA mode: stage 1 trains on the labelled source dataset.
+  std::shared_ptr<const data::ReidDataset> source;
+  if (config.warmup().mode() == proto::WarmupConfig::SUPERVISED_SOURCE) {
+    source = std::make_shared<data::ReidDataset>(LoadSourceData(config, working_dir));
+  }
   const int64_t n = static_cast<int64_t>(dataset->train.records.size());
+  const int64_t n_warmup = source ? static_cast<int64_t>(source->train.records.size()) : n;
+  const int64_t batch = std::max(1, run.batch_size());
   const int64_t steps =
-      (run.warmup_epochs() + run.gan_warmup_epochs() + run.joint_epochs()) * (n / std::max(1, run.batch_size()));
+      run.warmup_epochs() * (n_warmup / batch) + (run.gan_warmup_epochs() + run.joint_epochs()) * (n / batch);
   auto recorder = std::make_shared<RunRecorder>(result.run_dir, steps, config.output().progress_interval_s(), interactive);
-  const actors::JobBackends backends = MakeJobBackends(config, dataset, recorder);
+  const actors::JobBackends backends = MakeJobBackends(config, dataset, recorder, source);
 
   caf::actor_system_config cfg;
   actors::AddProtocolTypes(cfg);
