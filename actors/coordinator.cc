@@ -411,13 +411,15 @@ void StartBoundary(CoordActor* self, int slot, bool phase_end) {
   auto& st = self->state;
   auto b = std::make_shared<Boundary>();
   b->slot = slot;
-  b->evaluate = st.config.evaluate_each_epoch() && st.evaluator &&
-                (st.phase == proto::PHASE_JOINT || (phase_end && Following(st.phase) == proto::PHASE_JOINT));
-  b->checkpoint = phase_end || st.epoch % st.config.checkpoint_every_epochs() == 0;
-  if (!b->evaluate && !b->checkpoint) return;
   b->next_phase = st.phase;
   b->next_epoch = st.epoch;
   Advance(st.config, &b->next_phase, &b->next_epoch);
+  // Reference §8: once before stage 3 (the baseline), whichever phase runs last before it (stage 2, or stage 1
+  // when a run has no GAN warm-up, e.g. the contrast-only ablation rows), and after every joint epoch.
+  b->evaluate = st.config.evaluate_each_epoch() && st.evaluator &&
+                (st.phase == proto::PHASE_JOINT || (phase_end && b->next_phase == proto::PHASE_JOINT));
+  b->checkpoint = phase_end || st.epoch % st.config.checkpoint_every_epochs() == 0;
+  if (!b->evaluate && !b->checkpoint) return;
   b->global_step = st.global_step;
   ++st.pending_tasks;
   auto fail = [=](const std::string& what) {

@@ -164,6 +164,23 @@ TEST_F(RuntimeTest, PhasesRunInOrderWithCheckpointsAndClusteringPerJointEpoch) {
   EXPECT_EQ(report.last_checkpoint(), (std::filesystem::path(dir) / "checkpoint-000000000020.pb").string());
 }
 
+TEST_F(RuntimeTest, RunWithoutGanWarmupEvaluatesTheBaselineAtTheEndOfStageOne) {
+  auto source = std::make_shared<ToySource>(16);
+  ToyCluster cluster;
+  proto::RunConfig config = SmallConfig();
+  config.set_gan_warmup_epochs(0);
+  caf::actor job = SpawnCoordinator(system_, config, Backends(source, cluster), TempDir("no_gan"), /*resume=*/false);
+  const proto::RunReport report = Run(job);
+  ASSERT_TRUE(report.completed()) << report.error();
+  const std::vector<std::pair<proto::Phase, int64_t>> expected = {
+      {proto::PHASE_WARMUP, 0}, {proto::PHASE_JOINT, 0}, {proto::PHASE_JOINT, 1}};
+  EXPECT_EQ(Epochs(report), expected);
+  // The last epoch before stage 3 is the warm-up's: it carries the baseline evaluation.
+  EXPECT_TRUE(report.history(0).has_eval());
+  EXPECT_TRUE(report.history(1).has_eval());
+  EXPECT_TRUE(report.history(2).has_eval());
+}
+
 TEST_F(RuntimeTest, StaleLabelOptionStartsJointEpochsWithoutWaitingAndStillCompletes) {
   auto source = std::make_shared<ToySource>(16);
   ToyCluster cluster;

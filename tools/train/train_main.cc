@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
       if (saved.is_relative()) saved = std::filesystem::path(working_dir) / saved;
       if (std::filesystem::exists(saved)) {
         config = gcl::train::LoadTrainConfig(saved.string());
+        // The folder decides the name: a run folder copied under a new name resumes in place.
+        if (!name.empty()) gcl::train::ApplyOverride("run.name=" + name, &config);
         for (const std::string& s : sets) gcl::train::ApplyOverride(s, &config);
         config = gcl::train::ResolveTrainConfig(config);
       }
