@@ -258,14 +258,17 @@ void StartEpoch(CoordActor* self) {
                    std::to_string(st.config.batch_size()));
     return;
   }
-  self->send(st.loader, plan_atom::value, Wrap(plan));
-  self->request(st.trainer, caf::infinite, epoch_atom::value, Wrap(std::move(plan)))
+  // The trainer's plan is enqueued before the loader's: a loader worker sends the epoch's first batch to the
+  // trainer as soon as it has the plan, and that batch must not reach the trainer before the epoch it belongs to
+  // (mailboxes order messages per sender only; sending to the trainer first makes the order causal).
+  self->request(st.trainer, caf::infinite, epoch_atom::value, Wrap(plan))
       .then([=](EpochSummaryMsg& summary) { EndEpoch(self, std::move(summary.value)); },
             [=](caf::error& error) {
               const std::string cause = DescribeError(error);
               RecordFailure(self, "trainer", cause, false);
               Stop(self, "trainer: " + cause);
             });
+  self->send(st.loader, plan_atom::value, Wrap(std::move(plan)));
 }
 
 void InitBank(CoordActor* self) {

@@ -371,6 +371,9 @@ class TrainKillResumeTest : public ::testing::Test {
                                << " (step " << at_kill.global_step() << "); the resumed run differs from the "
                                << "uninterrupted one in:\n"
                                << Join(diffs);
+    // Evaluations of the killed process come back from the checkpoint whole, mINP included.
+    const std::string summary = Read(work / "runs" / "tiny" / "summary.json");
+    EXPECT_EQ(summary.find("\"mINP\": null"), std::string::npos) << summary;
   }
 
   static fs::path* reference_dir_;

@@ -863,6 +863,7 @@ actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::share
     proto::EvalReport report;
     report.set_version(actors::kActorProtocolVersion);
     report.set_mean_ap(m.map);
+    report.set_mean_inp(m.minp);
     for (int k = 1; k <= 10; ++k) report.add_cmc(m.Rank(k));
     std::optional<Shared::Snapshot> snap;
     {

@@ -49,11 +49,11 @@ std::string EvalJson(const EvalRecord& e) {
 EvalRecord FromReport(const proto::EpochSummary& s, const RunRecorder& recorder) {
   std::optional<EvalRecord> r = recorder.FindEval(s.phase(), s.epoch());
   if (r) return *r;
-  EvalRecord e;  // evaluated in an earlier process of a resumed run: mINP not known here
+  EvalRecord e;  // evaluated in an earlier process of a resumed run: from the checkpoint's history
   e.phase = s.phase();
   e.epoch = s.epoch();
   e.map = s.eval().mean_ap();
-  e.minp = std::nan("");
+  e.minp = s.eval().has_mean_inp() ? s.eval().mean_inp() : std::nan("");
   e.cmc.assign(s.eval().cmc().begin(), s.eval().cmc().end());
   return e;
 }
