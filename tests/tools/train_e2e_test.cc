@@ -95,6 +95,7 @@ class TrainE2eTest : public ::testing::Test {
     }
     EXPECT_NE(lines[0].find("\"contrast\": "), std::string::npos);   // stage 1 loss
     EXPECT_NE(lines[0].find("\"clusters\": "), std::string::npos);   // stage-1 pseudo labels
+    EXPECT_NE(lines[0].find("\"label_precision\": "), std::string::npos);  // their diagnosis (true ids known)
     EXPECT_NE(lines[1].find("\"g_adversarial\": "), std::string::npos);
     EXPECT_NE(lines[1].find("\"eval\": {\"mAP\": "), std::string::npos);  // the baseline before stage 3
     for (size_t i = 2; i < 4; ++i) {
@@ -141,6 +142,10 @@ TEST_F(TrainE2eTest, TinyRunGoesThroughAllThreeStagesAndWritesEveryOutput) {
   const int code = Wait(Start(work, {"--config=tiny"}));
   ASSERT_EQ(code, 0) << Read(work / "train.log");
   ExpectCompleteOutputs(work / "runs" / "tiny");
+  // One process saw every clustering pass: each has its agreement with the synthetic world's true identities.
+  const std::string metrics = Read(work / "runs" / "tiny" / "metrics.jsonl");
+  EXPECT_NE(metrics.find("\"label_recall\": "), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("\"label_recall\": null"), std::string::npos) << metrics;
 }
 
 TEST_F(TrainE2eTest, RunKilledAfterItsFirstCheckpointResumesToTheEnd) {

@@ -24,6 +24,7 @@
 
 #include "actors/protocol.h"
 #include "clustering/evaluation.h"
+#include "clustering/label_quality.h"
 #include "clustering/pseudo_labels.h"
 #include "common/torch_runtime.h"
 #include "data/pipeline/batch_loader.h"
@@ -87,6 +88,26 @@ clustering::PseudoLabelOptions ClusterOptions(const proto::RunConfig& run) {
   o.min_samples = run.min_samples();
   o.rho = run.rho();
   return o;
+}
+
+// The train split's identities as the pseudo labels' diagnosis compares them (clustering/label_quality.h);
+// empty when some train image has no identity (e.g. an unlabelled folder), then no diagnosis is logged.
+std::vector<int64_t> TrueTrainIds(const data::ReidDataset& dataset) {
+  std::vector<int64_t> ids;
+  ids.reserve(dataset.train.records.size());
+  for (const data::ImageRecord& r : dataset.train.records) {
+    if (r.label < 0) return {};
+    ids.push_back(r.label);
+  }
+  return ids;
+}
+
+// Pairwise precision / recall of a clustering pass against the true identities (never seen by training).
+void AddLabelQuality(const std::vector<int64_t>& labels, const std::vector<int64_t>& truth, ClusterRecord* rec) {
+  if (truth.empty() || truth.size() != labels.size()) return;
+  const clustering::LabelQuality q = clustering::PairwiseLabelQuality(labels, truth);
+  rec->label_precision = q.precision;
+  rec->label_recall = q.recall;
 }
 
 // ---- SampleSource ----
@@ -247,6 +268,7 @@ class GclTrainer : public actors::TrainerBackend {
              std::shared_ptr<Shared> shared, std::shared_ptr<RunRecorder> recorder)
       : config_(config),
         dataset_(std::move(dataset)),
+        true_train_ids_(TrueTrainIds(*dataset_)),
         source_(std::move(source)),
         source_dataset_(std::move(source_dataset)),
         shared_(std::move(shared)),
@@ -541,6 +563,7 @@ class GclTrainer : public actors::TrainerBackend {
     const torch::Tensor labels = InstanceFilledLabels(p.labels, &rec.clusters, &rec.outliers);
     rec.eps = p.stats.eps;
     rec.seconds = p.stats.total_seconds;
+    AddLabelQuality(p.labels, true_train_ids_, &rec);
     recorder_->AddClusters(rec);
     if (warmup_bank_) {
       warmup_bank_->SetLabels(labels);
@@ -680,6 +703,7 @@ class GclTrainer : public actors::TrainerBackend {
 
   proto::TrainConfig config_;
   std::shared_ptr<const data::ReidDataset> dataset_;
+  std::vector<int64_t> true_train_ids_;  // for the pseudo-label diagnosis only
   std::shared_ptr<DatasetSource> source_;
   std::shared_ptr<const data::ReidDataset> source_dataset_;  // UDA mode's labelled source, else null
   std::shared_ptr<Shared> shared_;
@@ -837,7 +861,8 @@ actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::share
   };
   const uint64_t bank_seed = config.run().seed() + 1;
   b.make_bank = [bank_seed]() { return actors::MakeMemoryBankBackend(bank_seed); };
-  b.cluster = [shared, recorder](const proto::BankSnapshot& bank, const proto::RunConfig& run) {
+  const std::vector<int64_t> true_ids = TrueTrainIds(*dataset);
+  b.cluster = [shared, recorder, true_ids](const proto::BankSnapshot& bank, const proto::RunConfig& run) {
     const torch::Tensor f = proto::DecodeTensorOrThrow(bank.features(), "BankSnapshot.features");
     const clustering::PseudoLabels p = clustering::ComputePseudoLabels(f, ClusterOptions(run));
     proto::PseudoLabels out;
@@ -850,6 +875,7 @@ actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::share
     out.set_seconds(p.stats.total_seconds);
     ClusterRecord rec{proto::PHASE_JOINT, bank.epoch(), p.stats.num_clusters, p.stats.num_outliers, p.stats.eps,
                       p.stats.total_seconds};
+    AddLabelQuality(p.labels, true_ids, &rec);
     recorder->AddClusters(rec);
     std::lock_guard<std::mutex> lock(shared->mu);
     shared->joint_labels[bank.epoch()] = p.labels;

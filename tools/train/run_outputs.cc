@@ -171,16 +171,22 @@ std::string MetricsJsonl(const proto::RunReport& report, const RunRecorder& reco
     line << "}";
     int64_t n_clusters = s.num_clusters(), n_outliers = s.num_outliers();
     bool have_clusters = s.phase() == proto::PHASE_JOINT;
-    if (s.phase() == proto::PHASE_WARMUP) {
-      for (const ClusterRecord& c : clusters) {
-        if (c.phase == proto::PHASE_WARMUP && c.epoch == s.epoch()) {
-          n_clusters = c.clusters;
-          n_outliers = c.outliers;
-          have_clusters = true;
-        }
+    double precision = std::nan(""), recall = std::nan("");
+    for (const ClusterRecord& c : clusters) {
+      if (c.phase != s.phase() || c.epoch != s.epoch()) continue;
+      if (s.phase() == proto::PHASE_WARMUP) {
+        n_clusters = c.clusters;
+        n_outliers = c.outliers;
+        have_clusters = true;
       }
+      precision = c.label_precision;
+      recall = c.label_recall;
     }
-    if (have_clusters) line << ", \"clusters\": " << n_clusters << ", \"outliers\": " << n_outliers;
+    if (have_clusters) {
+      line << ", \"clusters\": " << n_clusters << ", \"outliers\": " << n_outliers;
+      // null where unknown (no true identities, or a pass of an earlier process of a resumed run)
+      line << ", \"label_precision\": " << Json(precision) << ", \"label_recall\": " << Json(recall);
+    }
     line << ", \"eval\": " << (s.has_eval() ? EvalJson(FromReport(s, recorder)) : std::string("null"));
     line << ", \"seconds\": " << Json(s.seconds())
          << ", \"seconds_per_step\": " << Json(s.steps() > 0 ? s.seconds() / s.steps() : 0.0)

@@ -13,6 +13,7 @@
 #define GCL_TOOLS_TRAIN_RUN_OUTPUTS_H_
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -41,6 +42,10 @@ struct ClusterRecord {
   int64_t outliers = 0;
   double eps = 0;
   double seconds = 0;
+  // Pairwise precision / recall of the pass against the true train identities (clustering/label_quality.h),
+  // NaN when they are unknown. A diagnosis: training never sees the true identities.
+  double label_precision = std::nan("");
+  double label_recall = std::nan("");
 };
 
 // Thread-safe: the trainer, clusterer and evaluator actors call it from their own threads.
