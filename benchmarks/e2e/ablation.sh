@@ -20,6 +20,11 @@
 # a row again although its summary.json exists), --table-only; arguments after `--` go to every train run.
 # A row whose <out>/<row>/summary.json exists is kept, so an interrupted study continues where it stopped.
 # Writes <out>/<row>.log per row and <out>/table.md; prints the table.
+#
+# Stage 2 is shared too: it does not depend on the ablation switches (E_id frozen, no view-invariant loss), so
+# the first GAN row trained keeps its checkpoint at the end of stage 2 (<out>/stage2/), and every later GAN row
+# starts from a copy of it with --resume, which continues exactly as the uninterrupted run would
+# (docs/ARCHITECTURE.md, "Checkpoints and resume"). That saves a stage 2 per row.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -91,8 +96,18 @@ if [[ $table_only -eq 0 ]]; then
     fi
     rm -rf "${out:?}/$row"  # a half-finished row starts over: its checkpoints belong to an older attempt
     # shellcheck disable=SC2046  # flags() is a list of words
-    cmd=(bazel-bin/tools/train/train --config="$config" --name="$row" --set run.output_dir="$out" --set run.seed="$seed"
-         --set model.identity_init="$init" --set run.warmup_epochs=0 $(flags "$row") "${extra[@]}")
+    cmd=(bazel-bin/tools/train/train --config="$config" --set run.name="$row" --set run.output_dir="$out"
+         --set run.seed="$seed" --set model.identity_init="$init" --set run.warmup_epochs=0 $(flags "$row"))
+    gan_row=0
+    [[ "$(flags "$row")" != *CONTRAST_ONLY* ]] && gan_row=1
+    if [[ $gan_row -eq 1 && -f "$out/stage2/checkpoints/LATEST" ]]; then
+      # No config.pbtxt in the copy: --resume then takes this row's own flags, not those of the stage-2 donor.
+      mkdir -p "$out/$row" && cp -r "$out/stage2/checkpoints" "$out/$row/"
+      cmd+=(--resume)
+    elif [[ $gan_row -eq 1 ]]; then
+      cmd+=(--set run.keep_checkpoints=100)  # keeps the stage-2 checkpoint for the rows after this one
+    fi
+    cmd+=("${extra[@]}")
     echo "== $row: ${cmd[*]}"
     start=$(date +%s)
     if ! "${cmd[@]}" > "$out/$row.log" 2>&1; then
@@ -101,6 +116,20 @@ if [[ $table_only -eq 0 ]]; then
       exit 1
     fi
     echo "== $row: $(( $(date +%s) - start )) s"
+    if [[ $gan_row -eq 1 && ! -f "$out/stage2/checkpoints/LATEST" ]]; then
+      # The checkpoint at the end of stage 2 is named by the global step there: the steps of stages 1 and 2.
+      step=$(grep -v '"phase": "joint"' "$out/$row/metrics.jsonl" | sed -n 's/.*"steps": \([0-9]*\).*/\1/p' |
+             awk '{ s += $1 } END { print s + 0 }')
+      name=$(printf 'checkpoint-%012d.pb' "$step")
+      if [[ -f "$out/$row/checkpoints/$name" ]]; then
+        mkdir -p "$out/stage2/checkpoints"
+        cp "$out/$row/checkpoints/$name" "$out/stage2/checkpoints/" && printf '%s' "$name" > "$out/stage2/checkpoints/LATEST"
+        cp "$out/$row/config.pbtxt" "$out/stage2/config.pbtxt"  # for the record; not read back
+        echo "== stage 2 of $row kept in $out/stage2/checkpoints/$name"
+      else
+        echo "ablation.sh: no $out/$row/checkpoints/$name: the other GAN rows train their own stage 2" >&2
+      fi
+    fi
   done
 fi
 
@@ -113,22 +142,21 @@ metric() {
 field() { sed -n "s/.*\"$2\": {\"phase\": \"[a-z_]*\", \"epoch\": \([0-9]*\).*/\1/p" "$1" | head -1; }
 
 {
-  echo "| Tab. 3 row | flags (beside the common ones) | baseline mAP | mAP | rank-1 | rank-5 | mINP | best mAP (joint epoch) | clusters, last epoch | wall min |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| Tab. 3 row | flags (beside the common ones) | baseline mAP | mAP | rank-1 | rank-5 | mINP | best mAP (joint epoch) | clusters, last epoch |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   baselines=()
   for row in "${ALL_ROWS[@]}"; do
     s="$out/$row/summary.json"
     if [[ ! -f "$s" ]]; then
-      echo "| $(label "$row") | \`$(flags "$row")\` | not run | | | | | | | |"
+      echo "| $(label "$row") | \`$(flags "$row")\` | not run | | | | | | |"
       continue
     fi
     b=$(metric "$s" baseline mAP)
     [[ "$b" != "-" ]] && baselines+=("$b/$(metric "$s" baseline rank1)")
     clusters=$(grep '"phase": "joint"' "$out/$row/metrics.jsonl" | tail -1 | sed -n 's/.*"clusters": \([0-9]*\).*/\1/p')
-    wall=$(sed -n 's/.*"wall_seconds": \([0-9.e+]*\).*/\1/p' "$s")
     echo "| $(label "$row") | \`$(flags "$row")\` | $b | $(metric "$s" gcl_last mAP) | $(metric "$s" gcl_last rank1)" \
          "| $(metric "$s" gcl_last rank5) | $(metric "$s" gcl_last mINP) | $(metric "$s" gcl_best mAP) ($(field "$s" gcl_best))" \
-         "| ${clusters:--} | $(awk -v x="${wall:-0}" 'BEGIN { printf "%.1f", x / 60 }') |"
+         "| ${clusters:--} |"
   done
   echo
   echo "Common flags: \`--config=$config --set run.seed=$seed --set model.identity_init=<stage-1 E_id> --set run.warmup_epochs=0${extra[*]:+ ${extra[*]}}\`."
