@@ -164,7 +164,7 @@ StepLosses JointStep(GclNetworks& nets, GclOptimizers& optimizers, losses::Memor
     const losses::ViewInvariantLosses vi =
         losses::ViewInvariantLoss(f, f_nv, memory->features(), batch.indices, sample, options.view_invariant);
     // Summed in ViewInvariantLosses::total's order; x 1.0 is exact, so the reference weights (1, 1, 1) give
-    // today's total bit for bit.
+    // the single-weight sum `vi.total` bit for bit.
     torch::Tensor vi_sum;
     for (const auto& [term, weight] : {std::pair<const torch::Tensor*, double>{&vi.instance, w.vi_instance},
                                        {&vi.cluster_generated, w.vi_cluster_generated},
