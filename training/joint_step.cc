@@ -151,14 +151,28 @@ StepLosses JointStep(GclNetworks& nets, GclOptimizers& optimizers, losses::Memor
   torch::Tensor g_total = w.gan * g_adversarial + w.recon_image * recon_image + w.cycle_image * cycle_image +
                           w.recon_feature * (recon_feature + cycle_feature);
   torch::Tensor f;
-  if (joint) {
-    f = F::normalize(f_embedding, F::NormalizeFuncOptions().dim(1));
+  if (joint) f = F::normalize(f_embedding, F::NormalizeFuncOptions().dim(1));
+  // Paper Tab. 3's rows switch terms off by weight. A switched-off term stays out of the sum (no backward
+  // through it); the sample is still drawn in full so that the terms left see the random stream of the full
+  // run. With no term left there is nothing to sample for: rng is not touched.
+  const bool any_view_invariant =
+      w.memory != 0 && (w.vi_instance != 0 || w.vi_cluster_generated != 0 || w.vi_cluster_original != 0);
+  if (joint && any_view_invariant) {
     const torch::Tensor f_nv = F::normalize(f_nv_embedding, F::NormalizeFuncOptions().dim(1));
     const losses::ContrastSample sample =
         losses::SampleContrast(memory->labels(), batch.indices, options.view_invariant.num_negatives, rng);
     const losses::ViewInvariantLosses vi =
         losses::ViewInvariantLoss(f, f_nv, memory->features(), batch.indices, sample, options.view_invariant);
-    g_total = g_total + w.memory * vi.total;
+    // Summed in ViewInvariantLosses::total's order; x 1.0 is exact, so the reference weights (1, 1, 1) give
+    // the single-weight sum `vi.total` bit for bit.
+    torch::Tensor vi_sum;
+    for (const auto& [term, weight] : {std::pair<const torch::Tensor*, double>{&vi.instance, w.vi_instance},
+                                       {&vi.cluster_generated, w.vi_cluster_generated},
+                                       {&vi.cluster_original, w.vi_cluster_original}}) {
+      if (weight == 0) continue;
+      vi_sum = vi_sum.defined() ? vi_sum + weight * *term : weight * *term;
+    }
+    g_total = g_total + w.memory * vi_sum;
     out.vi_instance = vi.instance.item<double>();
     out.vi_cluster_generated = vi.cluster_generated.item<double>();
     out.vi_cluster_original = vi.cluster_original.item<double>();

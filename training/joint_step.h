@@ -4,8 +4,9 @@
 //            feat_c = E_id(x_nv2recon)
 //   D step   LSGAN + R1 on (x_recon, x_nv, x_nv2recon) detached vs x; Adam step of D
 //   G step   with the updated D: adversarial + 5 L1(x_recon, x) + 5 L1(x_nv2recon, x) + 5 L1(feat_r, feat)
-//            + 5 L1(feat_c, feat) + 1 * view-invariant losses (stage 3 only); Adam step of E_str + G + MLPs,
-//            SGD step of E_id in stage 3; then the memory update from f (the original view).
+//            + 5 L1(feat_c, feat) + 1 * view-invariant losses (stage 3 only; per-term weights in LossWeights);
+//            Adam step of E_str + G + MLPs, SGD step of E_id in stage 3; then the memory update from f (the
+//            original view).
 // The losses equal the reference's; the work does not repeat itself:
 //   - the two structure encodings run as one batch, x_recon and x_nv decode as one batch (instance norm,
 //     AdaIN and the reference LayerNorm are per sample, so batching leaves every value unchanged);
@@ -70,8 +71,17 @@ struct LossWeights {
   double recon_image = 5.0;    // recon_x_w: L1(x_recon, x)
   double cycle_image = 5.0;    // recon_x_cyc_w: L1(x_nv2recon, x)
   double recon_feature = 5.0;  // recon_f_w: both L1(feat_r, feat) and L1(feat_c, feat)
-  double memory = 1.0;         // memory_id_w: the sum of the three view-invariant terms
+  double memory = 1.0;         // memory_id_w: multiplies the weighted sum of the three view-invariant terms
   double r1 = 0.01;            // D's LAMBDA (§2.4), per scale
+  // Per-term weights inside that sum, named as in StepLosses; the reference sums the three terms with weight 1
+  // (§5). Paper Tab. 3 adds them one by one: "L_gan + L_vi" = (0, 0, 1), "+ L'_vi" = (1, 0, 1), "+ L''_vi" =
+  // (1, 1, 1). A term whose weight is 0 stays out of the backward pass (its unweighted value is still
+  // reported); the contrastive sample is drawn in full whenever any term is on, so the remaining terms see
+  // the same positives and negatives (the same random stream) as in the full run. With every term off (or
+  // `memory` 0) nothing is sampled and `rng` is not advanced.
+  double vi_instance = 1.0;           // L'_vi, paper Eq. 7: f_new . M[idx] (reference term 1)
+  double vi_cluster_generated = 1.0;  // L''_vi, paper Eq. 8: f_new . M[pos] (reference term 2)
+  double vi_cluster_original = 1.0;   // L_vi, paper Eq. 6: f . M[pos'] (reference term 3)
 };
 
 struct StepOptions {
@@ -100,9 +110,9 @@ struct StepLosses {
   double cycle_image = 0;
   double recon_feature = 0;
   double cycle_feature = 0;
-  double vi_instance = 0;           // 0 in stage 2
-  double vi_cluster_generated = 0;  // 0 in stage 2
-  double vi_cluster_original = 0;   // 0 in stage 2
+  double vi_instance = 0;           // 0 in stage 2 and when every view-invariant weight is 0
+  double vi_cluster_generated = 0;  // 0 in stage 2 and when every view-invariant weight is 0
+  double vi_cluster_original = 0;   // 0 in stage 2 and when every view-invariant weight is 0
   double g_total = 0;
 };
 

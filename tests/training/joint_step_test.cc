@@ -10,6 +10,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gcl::training {
@@ -118,8 +119,16 @@ struct ReferenceResult {
   std::map<std::string, torch::Tensor> d_grads, g_grads, id_grads;
 };
 
+// Weights of the three view-invariant terms (instance, cluster_generated, cluster_original); the reference's
+// are (1, 1, 1).
+struct TermWeights {
+  double instance = 1, cluster_generated = 1, cluster_original = 1;
+};
+
+// `vi` weights the three view-invariant terms; a term of weight 0 is left out of the sum, and with all three 0
+// nothing is sampled (paper Tab. 3's generation-only row).
 ReferenceResult ReferenceIteration(GclNetworks& n, GclOptimizers& opt, losses::MemoryBank* memory,
-                                   const GclBatch& batch, Stage stage, uint64_t seed) {
+                                   const GclBatch& batch, Stage stage, uint64_t seed, TermWeights vi = {}) {
   const bool joint = stage == Stage::kJoint;
   n.identity->train(joint);
   const torch::Tensor& x = batch.image;
@@ -162,8 +171,8 @@ ReferenceResult ReferenceIteration(GclNetworks& n, GclOptimizers& opt, losses::M
   const torch::Tensor cyc_f = (o_c.part_code - o.part_code.detach()).abs().mean();
   torch::Tensor g_total = g_adv + 5 * rec_x + 5 * cyc_x + 5 * rec_f + 5 * cyc_f;
   torch::Tensor f;
-  if (joint) {
-    f = F::normalize(o.embedding, F::NormalizeFuncOptions().dim(1));
+  if (joint) f = F::normalize(o.embedding, F::NormalizeFuncOptions().dim(1));
+  if (joint && (vi.instance != 0 || vi.cluster_generated != 0 || vi.cluster_original != 0)) {
     const torch::Tensor f_nv = F::normalize(o_nv.embedding, F::NormalizeFuncOptions().dim(1));
     torch::Generator rng = Rng(seed);
     const losses::ContrastSample smp = losses::SampleContrast(memory->labels(), batch.indices, kNegatives, rng);
@@ -181,7 +190,11 @@ ReferenceResult ReferenceIteration(GclNetworks& n, GclOptimizers& opt, losses::M
     r.losses.vi_instance = ce(l_inst).item<double>();
     r.losses.vi_cluster_generated = ce(pos_n).item<double>();
     r.losses.vi_cluster_original = ce(pos_o).item<double>();
-    g_total = g_total + ce(l_inst) + ce(pos_n) + ce(pos_o);
+    for (const auto& [pos, weight] : {std::pair<torch::Tensor, double>{l_inst, vi.instance},
+                                      {pos_n, vi.cluster_generated},
+                                      {pos_o, vi.cluster_original}}) {
+      if (weight != 0) g_total = g_total + weight * ce(pos);
+    }
   }
   opt.generator.zero_grad();
   opt.identity.zero_grad();
@@ -272,6 +285,78 @@ TEST(JointStep, Stage3MatchesReferenceIterationAndTrainsEverything) {
   }
   // The step leaves every requires_grad flag as it found it.
   for (const auto& p : nets.discriminator->parameters()) EXPECT_TRUE(p.requires_grad());
+}
+
+// Paper Tab. 3's first per-term row and a weighting with the other two terms on (each term is on in one case and
+// off in the other): a term of weight 0 contributes nothing (the step equals the reference iteration written
+// without it, gradients included), the others keep the positives and negatives of the full run's random stream
+// (the reference draws the full sample from the same seed), `memory` multiplies the term weights, and the
+// unweighted values of all three are still reported.
+TEST(JointStep, ViewInvariantTermWeightsMatchReferenceWithOnlyThoseTerms) {
+  struct Case {
+    std::string name;
+    double memory;
+    TermWeights step, reference;
+  };
+  const std::vector<Case> cases = {{"L_gan + L_vi", 1.0, {0, 0, 1}, {0, 0, 1}},
+                                   {"memory 0.5 x (0.5, 2, 0)", 0.5, {0.5, 2, 0}, {0.25, 1, 0}}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    GclNetworks nets = TinyNetworks();
+    GclNetworks ref = Copy(nets);
+    GclOptimizers opt(nets, OptimizerOptions{});
+    GclOptimizers ref_opt(ref, OptimizerOptions{});
+    losses::MemoryBank memory = MakeMemory();
+    losses::MemoryBank ref_memory(memory.features().clone(), memory.labels());
+    const GclBatch batch = MakeBatch();
+    StepOptions o = Options(Stage::kJoint);
+    o.weights.memory = c.memory;
+    o.weights.vi_instance = c.step.instance;
+    o.weights.vi_cluster_generated = c.step.cluster_generated;
+    o.weights.vi_cluster_original = c.step.cluster_original;
+
+    torch::Generator rng = Rng(42);
+    const StepLosses ours = JointStep(nets, opt, &memory, batch, o, rng);
+    const ReferenceResult expected =
+        ReferenceIteration(ref, ref_opt, &ref_memory, batch, Stage::kJoint, 42, c.reference);
+
+    ExpectLossesEqual(ours, expected.losses);
+    // Reported although not trained in one of the cases.
+    EXPECT_GT(ours.vi_instance, 0.0);
+    EXPECT_GT(ours.vi_cluster_generated, 0.0);
+    EXPECT_GT(ours.vi_cluster_original, 0.0);
+    ExpectClose(Snapshot(*nets.generator, true), expected.g_grads, "G gradient");
+    ExpectClose(Snapshot(*nets.identity, true), expected.id_grads, "E_id gradient");
+    ExpectClose(Snapshot(*nets.identity, false), Snapshot(*ref.identity, false), "E_id state", 1e-8);
+    EXPECT_TRUE(torch::allclose(memory.features(), ref_memory.features(), 1e-7, 1e-10));
+  }
+}
+
+// Generation only (all three weights 0): the step is the reference iteration without a view-invariant term,
+// nothing is sampled (the random stream does not move) and the terms report 0.
+TEST(JointStep, AllViewInvariantTermsOffSkipSamplingAndTrainTheGanAlone) {
+  GclNetworks nets = TinyNetworks();
+  GclNetworks ref = Copy(nets);
+  GclOptimizers opt(nets, OptimizerOptions{});
+  GclOptimizers ref_opt(ref, OptimizerOptions{});
+  losses::MemoryBank memory = MakeMemory();
+  losses::MemoryBank ref_memory(memory.features().clone(), memory.labels());
+  const GclBatch batch = MakeBatch();
+  StepOptions o = Options(Stage::kJoint);
+  o.weights.vi_instance = o.weights.vi_cluster_generated = o.weights.vi_cluster_original = 0;
+  torch::Generator rng = Rng(42);
+  const torch::Tensor rng_before = rng.get_state();
+
+  const StepLosses ours = JointStep(nets, opt, &memory, batch, o, rng);
+  const ReferenceResult expected =
+      ReferenceIteration(ref, ref_opt, &ref_memory, batch, Stage::kJoint, 42, TermWeights{0, 0, 0});
+
+  ExpectLossesEqual(ours, expected.losses);
+  EXPECT_EQ(ours.vi_instance + ours.vi_cluster_generated + ours.vi_cluster_original, 0.0);
+  EXPECT_TRUE(torch::equal(rng.get_state(), rng_before));
+  ExpectClose(Snapshot(*nets.generator, true), expected.g_grads, "G gradient");
+  ExpectClose(Snapshot(*nets.identity, true), expected.id_grads, "E_id gradient");
+  EXPECT_TRUE(torch::allclose(memory.features(), ref_memory.features(), 1e-7, 1e-10));
 }
 
 TEST(JointStep, Stage2MatchesReferenceAndLeavesIdentityEncoderUntouched) {

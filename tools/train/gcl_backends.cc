@@ -39,6 +39,7 @@
 #include "proto/tensor_codec.h"
 #include "tools/extract/extract_lib.h"
 #include "tools/train/networks.h"
+#include "tools/train/train_config.h"
 #include "training/joint_step.h"
 
 namespace gcl::train {
@@ -291,6 +292,10 @@ class GclTrainer : public actors::TrainerBackend {
     step_options_.weights.cycle_image = o.recon_weight();
     step_options_.weights.recon_feature = o.recon_weight();
     step_options_.weights.memory = o.memory_weight();
+    const ViewInvariantTermWeights terms = TermWeightsOf(config.ablation());  // paper Tab. 3's rows
+    step_options_.weights.vi_cluster_original = terms.l_vi;
+    step_options_.weights.vi_instance = terms.l_vi_prime;
+    step_options_.weights.vi_cluster_generated = terms.l_vi_double_prime;
     step_options_.view_invariant.temperature = config.run().temperature();
     step_options_.view_invariant.num_negatives = config.run().num_negatives();
     step_options_.memory_momentum = config.run().momentum();

@@ -258,7 +258,20 @@ proto::TrainConfig ResolveTrainConfig(proto::TrainConfig c) {
   if (w.num_negatives() == 0) w.set_num_negatives(run.num_negatives());
 
   proto::AblationConfig& a = *c.mutable_ablation();
+  // proto3 enums are open: a number in a config file parses even when it names no value.
+  Require(proto::AblationConfig::JointMode_IsValid(a.joint_mode()), "ablation.joint_mode",
+          "unknown value " + std::to_string(a.joint_mode()) + " (FULL, GENERATION_ONLY, CONTRAST_ONLY)");
+  Require(proto::AblationConfig::ViewInvariantTerms_IsValid(a.view_invariant_terms()), "ablation.view_invariant_terms",
+          "unknown value " + std::to_string(a.view_invariant_terms()) + " (L_VI, L_VI_PRIME, ALL)");
   if (a.joint_mode() == proto::AblationConfig::JOINT_MODE_UNSPECIFIED) a.set_joint_mode(proto::AblationConfig::FULL);
+  if (a.view_invariant_terms() == proto::AblationConfig::VIEW_INVARIANT_TERMS_UNSPECIFIED) {
+    a.set_view_invariant_terms(proto::AblationConfig::ALL);
+  }
+  Require(a.view_invariant_terms() == proto::AblationConfig::ALL || a.joint_mode() == proto::AblationConfig::FULL,
+          "ablation.view_invariant_terms",
+          proto::AblationConfig::ViewInvariantTerms_Name(a.view_invariant_terms()) +
+              " selects terms of joint_mode FULL; joint_mode " + proto::AblationConfig::JointMode_Name(a.joint_mode()) +
+              " trains no view-invariant term (leave it at ALL)");
   if (a.joint_mode() == proto::AblationConfig::GENERATION_ONLY) o.set_memory_weight(0);  // Tab. 3 "generation only"
 
   proto::OutputConfig& out = *c.mutable_output();
@@ -267,6 +280,16 @@ proto::TrainConfig ResolveTrainConfig(proto::TrainConfig c) {
   Require(out.progress_interval_s() >= 0, "output.progress_interval_s", "negative");
   if (out.progress_interval_s() == 0) out.set_progress_interval_s(0.5);
   return c;
+}
+
+ViewInvariantTermWeights TermWeightsOf(const proto::AblationConfig& a) {
+  if (a.joint_mode() == proto::AblationConfig::GENERATION_ONLY) return {0, 0, 0};
+  // Tab. 3 adds L_vi, then L'_vi, then L''_vi.
+  const proto::AblationConfig::ViewInvariantTerms terms = a.view_invariant_terms();
+  ViewInvariantTermWeights w;
+  if (terms == proto::AblationConfig::L_VI) w.l_vi_prime = 0;
+  if (terms == proto::AblationConfig::L_VI || terms == proto::AblationConfig::L_VI_PRIME) w.l_vi_double_prime = 0;
+  return w;
 }
 
 std::string TrainConfigToText(const proto::TrainConfig& config) {

@@ -34,6 +34,16 @@ proto::TrainConfig ResolveTrainConfig(proto::TrainConfig config);
 
 std::string TrainConfigToText(const proto::TrainConfig& config);
 
+// The stage-3 weights of the three view-invariant terms (paper §3.2 names) that a resolved `ablation` selects:
+// 1 for a term trained, 0 for one left out (ablation.view_invariant_terms; all 0 for GENERATION_ONLY). They
+// multiply optim.memory_weight (training::LossWeights::vi_*).
+struct ViewInvariantTermWeights {
+  double l_vi = 1;               // Eq. 6, LossWeights::vi_cluster_original
+  double l_vi_prime = 1;         // Eq. 7, LossWeights::vi_instance
+  double l_vi_double_prime = 1;  // Eq. 8, LossWeights::vi_cluster_generated
+};
+ViewInvariantTermWeights TermWeightsOf(const proto::AblationConfig& ablation);
+
 }  // namespace gcl::train
 
 #endif  // GCL_TOOLS_TRAIN_TRAIN_CONFIG_H_
