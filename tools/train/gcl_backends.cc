@@ -474,6 +474,7 @@ class GclTrainer : public actors::TrainerBackend {
   }
 
   void Restore(const proto::Checkpoint& checkpoint) override {
+    recorder_->SetStepsDone(checkpoint.global_step());  // the progress bar continues where the run stopped
     RestoreNetworks(checkpoint, &nets_);
     for (const proto::OptimizerState& s : checkpoint.optimizers()) {
       if (s.name() == "G") LoadOptimizer(optimizers_->generator, s.state());

@@ -90,19 +90,37 @@ RunRecorder::RunRecorder(std::string run_dir, int64_t estimated_steps, double pr
 
 void RunRecorder::SetStepsDone(int64_t steps) {
   std::lock_guard<std::mutex> lock(mu_);
-  steps_ = steps_at_start_ = steps;
+  steps_ = steps_at_start_ = phase_start_steps_ = steps;
+  estimated_steps_ = std::max(estimated_steps_, steps + 1);
+}
+
+void RunRecorder::SetJointEpochs(int64_t epochs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  joint_epochs_ = epochs;
 }
 
 void RunRecorder::Step(proto::Phase phase, int64_t epoch, int64_t batch, int64_t batches_in_epoch) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++steps_;
   const auto now = std::chrono::steady_clock::now();
+  if (phase != phase_) {
+    phase_ = phase;
+    phase_start_ = now;
+    phase_start_steps_ = steps_;
+  }
+  if (phase == proto::PHASE_JOINT && batch == 0 && joint_epochs_ > 0) {
+    estimated_steps_ = std::max<int64_t>(1, steps_ + batches_in_epoch * std::max<int64_t>(1, joint_epochs_ - epoch));
+  }
+  ++steps_;
   const bool epoch_end = batch + 1 >= batches_in_epoch;
   if (std::chrono::duration<double>(now - last_draw_).count() < interval_ && !epoch_end) return;
   last_draw_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double rate = (steps_ - steps_at_start_) / std::max(elapsed, 1e-9);
-  const double left = std::max<int64_t>(0, estimated_steps_ - steps_) / std::max(rate, 1e-9);
+  // The phase's own rate once it has a few steps behind it; the whole run's before.
+  const double phase_elapsed = std::chrono::duration<double>(now - phase_start_).count();
+  const int64_t phase_steps = steps_ - phase_start_steps_;
+  const double eta_rate = phase_steps >= 3 && phase_elapsed > 0 ? phase_steps / phase_elapsed : rate;
+  const double left = std::max<int64_t>(0, estimated_steps_ - steps_) / std::max(eta_rate, 1e-9);
   const double fraction = std::min(1.0, static_cast<double>(steps_) / estimated_steps_);
   const int width = 24;
   const int filled = static_cast<int>(fraction * width);

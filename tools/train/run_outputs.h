@@ -65,6 +65,9 @@ class RunRecorder {
   const std::string& run_dir() const { return run_dir_; }
   // Steps already done when the run resumed from a checkpoint (so the ETA counts only what is left).
   void SetStepsDone(int64_t steps);
+  // Stage 3's epoch count: its epochs train only the clustered samples, so the bar re-plans the rest of the run
+  // from each joint epoch's real size as it starts (the initial estimate counts every sample).
+  void SetJointEpochs(int64_t epochs);
 
  private:
   std::string run_dir_;
@@ -75,6 +78,11 @@ class RunRecorder {
   std::chrono::steady_clock::time_point start_, last_draw_;
   int64_t steps_ = 0;
   int64_t steps_at_start_ = 0;
+  int64_t joint_epochs_ = 0;
+  // The rate of the phase in progress predicts the ETA (a GAN step costs ~10x a warm-up step).
+  proto::Phase phase_ = proto::PHASE_UNSPECIFIED;
+  std::chrono::steady_clock::time_point phase_start_;
+  int64_t phase_start_steps_ = 0;
   bool line_open_ = false;
   std::vector<EvalRecord> evals_;
   std::vector<ClusterRecord> clusters_;

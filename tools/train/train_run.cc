@@ -40,6 +40,7 @@ TrainResult RunTraining(const proto::TrainConfig& config, const std::string& wor
   const int64_t steps =
       run.warmup_epochs() * (n_warmup / batch) + (run.gan_warmup_epochs() + run.joint_epochs()) * (n / batch);
   auto recorder = std::make_shared<RunRecorder>(result.run_dir, steps, config.output().progress_interval_s(), interactive);
+  recorder->SetJointEpochs(run.joint_epochs());
   const actors::JobBackends backends = MakeJobBackends(config, dataset, recorder, source);
 
   caf::actor_system_config cfg;
