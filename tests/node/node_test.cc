@@ -18,22 +18,19 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "proto/train_job.pb.h"
+#include "tests/support/child_process.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using gcl::testing_support::ReadFile;
+using gcl::testing_support::StartChild;
 
 std::string g_node_binary;
-
-std::string Read(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // Reads one line from `fd` within `timeout_ms`; "" on timeout or end of file.
 std::string ReadLine(int fd, int timeout_ms) {
@@ -54,18 +51,7 @@ std::string ReadLine(int fd, int timeout_ms) {
 // Starts the node binary with `args`; stdout goes to `out_fd` (a pipe's write end) or `log`, stderr to `log`.
 pid_t Spawn(std::vector<std::string> args, const fs::path& log, int out_fd) {
   args.insert(args.begin(), g_node_binary);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(out_fd >= 0 ? out_fd : log_fd, STDOUT_FILENO);
-    dup2(log_fd, STDERR_FILENO);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
+  return StartChild(std::move(args), {log, out_fd, "", {}});
 }
 
 struct Worker {
@@ -157,12 +143,12 @@ class NodeTest : public ::testing::Test {
 
   gcl::proto::TrainJobsReport Gathered() {
     gcl::proto::TrainJobsReport report;
-    const std::string json = Read(dir_ / "gathered" / "report.json");
+    const std::string json = ReadFile(dir_ / "gathered" / "report.json");
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &report).ok()) << json;
     return report;
   }
 
-  std::string Log() { return Read(dir_ / "coordinator.log"); }
+  std::string Log() { return ReadFile(dir_ / "coordinator.log"); }
 
   const gcl::proto::TrainJobRow* Row(const gcl::proto::TrainJobsReport& report, const std::string& job) {
     for (const auto& row : report.rows()) {
@@ -220,7 +206,7 @@ TEST_F(NodeTest, TwoDatasetsOnTwoWorkerProcessesGiveBothResults) {
   EXPECT_TRUE(fs::exists(workers_[1].work_dir / "runs" / "world2" / "report.md"));
   // Two different worlds give two different runs.
   EXPECT_NE(report.rows(0).baseline().map(), report.rows(1).baseline().map());
-  const std::string md = Read(dir_ / "gathered" / "report.md");
+  const std::string md = ReadFile(dir_ / "gathered" / "report.md");
   EXPECT_NE(md.find("| world1 | synthetic (tiny world, seed 1) |"), std::string::npos) << md;
   EXPECT_NE(md.find("| world2 | synthetic (tiny world, seed 2) |"), std::string::npos) << md;
   EXPECT_NE(Log().find("| world2 |"), std::string::npos) << "the coordinator prints report.md";
@@ -247,7 +233,7 @@ TEST_F(NodeTest, WorkerKilledMidRunIsDetectedAndItsJobRerunsOnTheOther) {
   EXPECT_EQ(report.rows(1).attempts(), 2);
   EXPECT_EQ(report.rows(1).worker(), workers_[0].address());
   EXPECT_TRUE(fs::exists(workers_[0].work_dir / "runs" / "world2" / "report.md"));
-  EXPECT_NE(Read(dir_ / "gathered" / "report.md").find(doomed_address), std::string::npos) << "lost worker listed";
+  EXPECT_NE(ReadFile(dir_ / "gathered" / "report.md").find(doomed_address), std::string::npos) << "lost worker listed";
 }
 
 TEST_F(NodeTest, JobIsReportedLostWhenNoWorkerIsLeft) {

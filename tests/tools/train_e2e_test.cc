@@ -16,22 +16,22 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "tests/support/child_process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
+using gcl::testing_support::ReadFile;
+using gcl::testing_support::StartChild;
+using gcl::testing_support::TestTmpDir;
+using gcl::testing_support::WaitForExit;
 
 std::string g_train_binary;
-
-std::string Read(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
@@ -46,8 +46,7 @@ class TrainE2eTest : public ::testing::Test {
  protected:
   // A fresh working directory per test; the synthetic world is cached beside it.
   fs::path WorkDir(const std::string& name) {
-    const char* tmp = std::getenv("TEST_TMPDIR");
-    const fs::path dir = fs::path(tmp ? tmp : "/tmp") / ("train_e2e_" + name);
+    const fs::path dir = TestTmpDir() / ("train_e2e_" + name);
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;
@@ -59,32 +58,14 @@ class TrainE2eTest : public ::testing::Test {
     args.push_back("--set");
     args.push_back("data.cache_dir=" + (work.parent_path() / "synth_cache").string());
     args.push_back("--threads=1");
-    const pid_t pid = fork();
-    if (pid == 0) {
-      setenv("BUILD_WORKING_DIRECTORY", work.c_str(), 1);
-      const int log = open((work / "train.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(log, 1);
-      dup2(log, 2);
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    return pid;
-  }
-
-  int Wait(pid_t pid) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return StartChild(std::move(args), {work / "train.log", -1, "", work});
   }
 
   // The checks every finished tiny run must pass.
   void ExpectCompleteOutputs(const fs::path& run) {
     // metrics.jsonl: one line per epoch of the three stages (tiny: 1 + 1 + 2), in order.
-    const std::vector<std::string> lines = Lines(Read(run / "metrics.jsonl"));
-    ASSERT_EQ(lines.size(), 4u) << Read(run / "metrics.jsonl");
+    const std::vector<std::string> lines = Lines(ReadFile(run / "metrics.jsonl"));
+    ASSERT_EQ(lines.size(), 4u) << ReadFile(run / "metrics.jsonl");
     const char* phases[] = {"\"warmup\"", "\"gan_warmup\"", "\"joint\"", "\"joint\""};
     for (size_t i = 0; i < lines.size(); ++i) {
       EXPECT_EQ(lines[i].front(), '{');
@@ -105,7 +86,7 @@ class TrainE2eTest : public ::testing::Test {
       EXPECT_NE(lines[i].find("\"mINP\": "), std::string::npos) << lines[i];
     }
     // report.md: both rows with numbers.
-    const std::string report = Read(run / "report.md");
+    const std::string report = ReadFile(run / "report.md");
     EXPECT_NE(report.find("The run completed"), std::string::npos) << report;
     for (const std::string row : {"| warm-up baseline (E_id after stage 1) | ", "| GCL (after stage 3, last epoch) | "}) {
       const size_t at = report.find(row);
@@ -114,7 +95,7 @@ class TrainE2eTest : public ::testing::Test {
       EXPECT_TRUE(first >= '0' && first <= '9') << report.substr(at, 120);
     }
     // summary.json: the same rows.
-    const std::string summary = Read(run / "summary.json");
+    const std::string summary = ReadFile(run / "summary.json");
     EXPECT_NE(summary.find("\"completed\": true"), std::string::npos) << summary;
     EXPECT_NE(summary.find("\"baseline\": {\"phase\": \"gan_warmup\""), std::string::npos) << summary;
     EXPECT_NE(summary.find("\"gcl_last\": {\"phase\": \"joint\", \"epoch\": 1"), std::string::npos) << summary;
@@ -132,18 +113,18 @@ class TrainE2eTest : public ::testing::Test {
       ASSERT_TRUE(fs::exists(p)) << p;
       EXPECT_GT(fs::file_size(p), 1000u) << p;
     }
-    EXPECT_NE(Read(run / "config.pbtxt").find("name: \"tiny\""), std::string::npos);
+    EXPECT_NE(ReadFile(run / "config.pbtxt").find("name: \"tiny\""), std::string::npos);
     EXPECT_TRUE(fs::exists(run / "checkpoints" / "LATEST"));
   }
 };
 
 TEST_F(TrainE2eTest, TinyRunGoesThroughAllThreeStagesAndWritesEveryOutput) {
   const fs::path work = WorkDir("full");
-  const int code = Wait(Start(work, {"--config=tiny"}));
-  ASSERT_EQ(code, 0) << Read(work / "train.log");
+  const int code = WaitForExit(Start(work, {"--config=tiny"}));
+  ASSERT_EQ(code, 0) << ReadFile(work / "train.log");
   ExpectCompleteOutputs(work / "runs" / "tiny");
   // One process saw every clustering pass: each has its agreement with the synthetic world's true identities.
-  const std::string metrics = Read(work / "runs" / "tiny" / "metrics.jsonl");
+  const std::string metrics = ReadFile(work / "runs" / "tiny" / "metrics.jsonl");
   EXPECT_NE(metrics.find("\"label_recall\": "), std::string::npos) << metrics;
   EXPECT_EQ(metrics.find("\"label_recall\": null"), std::string::npos) << metrics;
 }
@@ -165,10 +146,10 @@ TEST_F(TrainE2eTest, RunKilledAfterItsFirstCheckpointResumesToTheEnd) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ASSERT_TRUE(killed_mid_run) << Read(work / "train.log");
+  ASSERT_TRUE(killed_mid_run) << ReadFile(work / "train.log");
   EXPECT_FALSE(fs::exists(work / "runs" / "tiny" / "report.md"));  // it really stopped before the end
-  const int code = Wait(Start(work, {"--config=tiny", "--resume"}));
-  ASSERT_EQ(code, 0) << Read(work / "train.log");
+  const int code = WaitForExit(Start(work, {"--config=tiny", "--resume"}));
+  ASSERT_EQ(code, 0) << ReadFile(work / "train.log");
   ExpectCompleteOutputs(work / "runs" / "tiny");
 }
 
@@ -197,10 +178,10 @@ TEST_F(TrainE2eTest, UdaRunWarmsUpOnTheLabelledSourceThenTrainsAndEvaluatesOnThe
   // The tiny config in UDA mode: stage 1 on another tiny world (seed 2) with its identity labels, stages 2 and 3
   // on the tiny target (seed 1).
   const fs::path work = WorkDir("uda");
-  const int code = Wait(Start(work, {"--config=tiny", "--name=uda_tiny", "--set", "warmup.mode=SUPERVISED_SOURCE",
+  const int code = WaitForExit(Start(work, {"--config=tiny", "--name=uda_tiny", "--set", "warmup.mode=SUPERVISED_SOURCE",
                                      "--set", "source.dataset=synthetic", "--set", "source.synthetic_preset=tiny",
                                      "--set", "source.synthetic_seed=2"}));
-  ASSERT_EQ(code, 0) << Read(work / "train.log");
+  ASSERT_EQ(code, 0) << ReadFile(work / "train.log");
   const fs::path run = work / "runs" / "uda_tiny";
   const fs::path cache = work.parent_path() / "synth_cache";
   const int64_t source_images = SyntheticTrainImages(cache, "tiny", 2);
@@ -209,8 +190,8 @@ TEST_F(TrainE2eTest, UdaRunWarmsUpOnTheLabelledSourceThenTrainsAndEvaluatesOnThe
   ASSERT_GT(target_images, 0);
   // Stage 1 iterated the source (batch 4, drop_last), stage 2 the whole target.
   ASSERT_NE(source_images / 4, target_images / 4) << "pick worlds whose epochs differ, or this proves nothing";
-  const std::vector<std::string> lines = Lines(Read(run / "metrics.jsonl"));
-  ASSERT_EQ(lines.size(), 4u) << Read(run / "metrics.jsonl");
+  const std::vector<std::string> lines = Lines(ReadFile(run / "metrics.jsonl"));
+  ASSERT_EQ(lines.size(), 4u) << ReadFile(run / "metrics.jsonl");
   EXPECT_NE(lines[0].find("\"phase\": \"warmup\""), std::string::npos) << lines[0];
   EXPECT_EQ(StepsOf(lines[0]), source_images / 4) << lines[0];
   EXPECT_EQ(StepsOf(lines[1]), target_images / 4) << lines[1];
@@ -224,7 +205,7 @@ TEST_F(TrainE2eTest, UdaRunWarmsUpOnTheLabelledSourceThenTrainsAndEvaluatesOnThe
     EXPECT_LE(StepsOf(lines[i]), target_images / 4) << lines[i];
   }
   // The report names the setting; its first row is the direct-transfer result on the target.
-  const std::string report = Read(run / "report.md");
+  const std::string report = ReadFile(run / "report.md");
   EXPECT_NE(report.find("UDA: stage 1 supervised on the labelled source synthetic (preset tiny, seed 2)"),
             std::string::npos)
       << report;
@@ -235,14 +216,14 @@ TEST_F(TrainE2eTest, UdaRunWarmsUpOnTheLabelledSourceThenTrainsAndEvaluatesOnThe
     const char first = report[at + row.size()];
     EXPECT_TRUE(first >= '0' && first <= '9') << report.substr(at, 120);
   }
-  const std::string summary = Read(run / "summary.json");
+  const std::string summary = ReadFile(run / "summary.json");
   EXPECT_NE(summary.find("\"completed\": true"), std::string::npos) << summary;
   EXPECT_NE(summary.find("\"setting\": \"uda\""), std::string::npos) << summary;
   EXPECT_NE(summary.find("\"baseline\": {\"phase\": \"gan_warmup\""), std::string::npos) << summary;
   for (const std::string e : {"eid_stage1", "eid_final", "eid_best"}) {
     EXPECT_TRUE(fs::exists(run / "export" / (e + ".safetensors"))) << e;
   }
-  const std::string config = Read(run / "config.pbtxt");
+  const std::string config = ReadFile(run / "config.pbtxt");
   EXPECT_NE(config.find("mode: SUPERVISED_SOURCE"), std::string::npos) << config;
   EXPECT_NE(config.find("synthetic_seed: 2"), std::string::npos) << config;
 }

@@ -30,28 +30,22 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/checkpointer.h"
+#include "tests/support/child_process.h"
 #include "proto/checkpoint.pb.h"
 
 namespace {
 
 namespace fs = std::filesystem;
+using gcl::testing_support::ReadFile;
+using gcl::testing_support::StartChild;
+using gcl::testing_support::TestTmpDir;
+using gcl::testing_support::WaitForExit;
 
 std::string g_train_binary;
-
-std::string Read(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-fs::path TmpDir() {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  return fs::path(tmp ? tmp : "/tmp");
-}
 
 // The run's command line: tiny with two stage-1 epochs (so that a checkpoint exists inside stage 1), one
 // intra-op thread, the synthetic world cached beside the runs.
@@ -64,43 +58,20 @@ std::vector<std::string> TrainArgs(bool resume, const std::vector<std::string>& 
                                    "--set",
                                    "output.progress_interval_s=0.000001",
                                    "--set",
-                                   "data.cache_dir=" + (TmpDir() / "synth_cache").string()};
+                                   "data.cache_dir=" + (TestTmpDir() / "synth_cache").string()};
   for (const std::string& s : sets) args.insert(args.end(), {"--set", s});
   if (resume) args.push_back("--resume");
   return args;
 }
 
-// Starts the train binary in `work` as `bazel run` does (BUILD_WORKING_DIRECTORY), stdout to work/train.log.
+// Starts the train binary in `work` as `bazel run` does (BUILD_WORKING_DIRECTORY), stdout to work/train.log;
 // stderr goes to the log too, or to the pseudo terminal `pty_slave` when one is given.
-pid_t Start(const fs::path& work, std::vector<std::string> args, const char* pty_slave = nullptr) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setenv("BUILD_WORKING_DIRECTORY", work.c_str(), 1);
-    const int log = open((work / "train.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(log, 1);
-    if (pty_slave != nullptr) {
-      const int tty = open(pty_slave, O_RDWR | O_NOCTTY);
-      dup2(tty, 2);
-    } else {
-      dup2(log, 2);
-    }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int Wait(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+pid_t StartTrain(const fs::path& work, std::vector<std::string> args, const std::string& pty_slave = "") {
+  return StartChild(std::move(args), {work / "train.log", -1, pty_slave, work});
 }
 
 fs::path WorkDir(const std::string& name) {
-  const fs::path dir = TmpDir() / ("train_kill_resume_" + name);
+  const fs::path dir = TestTmpDir() / ("train_kill_resume_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -108,8 +79,8 @@ fs::path WorkDir(const std::string& name) {
 
 // Runs the whole job uninterrupted in `work`; returns the train log when it fails, else "".
 std::string RunToTheEnd(const fs::path& work, bool resume, const std::vector<std::string>& sets = {}) {
-  const int code = Wait(Start(work, TrainArgs(resume, sets)));
-  return code == 0 ? "" : "exit code " + std::to_string(code) + "\n" + Read(work / "train.log");
+  const int code = WaitForExit(StartTrain(work, TrainArgs(resume, sets)));
+  return code == 0 ? "" : "exit code " + std::to_string(code) + "\n" + ReadFile(work / "train.log");
 }
 
 // ---- checkpoint comparison ----
@@ -325,7 +296,7 @@ class TrainKillResumeTest : public ::testing::Test {
     ASSERT_EQ(grantpt(master), 0);
     ASSERT_EQ(unlockpt(master), 0);
     const std::string slave = ptsname(master);
-    const pid_t pid = Start(work, TrainArgs(/*resume=*/false), slave.c_str());
+    const pid_t pid = StartTrain(work, TrainArgs(/*resume=*/false), slave);
     ASSERT_GT(pid, 0);
 
     std::string seen;  // the child's stderr so far
@@ -352,7 +323,7 @@ class TrainKillResumeTest : public ::testing::Test {
     close(master);
     ASSERT_TRUE(killed) << "the run was not killed at '" << progress << "' after a checkpoint at "
                         << gcl::proto::Phase_Name(phase) << " epoch " << epoch << "; its output:\n"
-                        << seen << Read(work / "train.log");
+                        << seen << ReadFile(work / "train.log");
     ASSERT_NE(at_kill.phase(), gcl::proto::PHASE_DONE) << "the run had finished when it was killed";
     std::printf("killed at '%s' with the newest checkpoint at %s epoch %lld (step %lld)\n", progress.c_str(),
                 gcl::proto::Phase_Name(at_kill.phase()).c_str(), static_cast<long long>(at_kill.epoch()),
@@ -372,7 +343,7 @@ class TrainKillResumeTest : public ::testing::Test {
                                << "uninterrupted one in:\n"
                                << Join(diffs);
     // Evaluations of the killed process come back from the checkpoint whole, mINP included.
-    const std::string summary = Read(work / "runs" / "tiny" / "summary.json");
+    const std::string summary = ReadFile(work / "runs" / "tiny" / "summary.json");
     EXPECT_EQ(summary.find("\"mINP\": null"), std::string::npos) << summary;
   }
 
