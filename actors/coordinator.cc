@@ -519,6 +519,13 @@ void Restore(CoordActor* self) {
             s.epoch = checkpoint.epoch();
             s.global_step = checkpoint.global_step();
             *s.report.mutable_history() = checkpoint.history();
+            if (s.phase == proto::PHASE_DONE && s.report.history_size() > 0) {
+              // A finished run resumed with more epochs in its config (e.g. --set run.joint_epochs=8) continues
+              // after its last epoch; with the same config NextEpoch advances straight back to done.
+              const proto::EpochSummary& last = s.report.history(s.report.history_size() - 1);
+              s.phase = last.phase();
+              s.epoch = last.epoch() + 1;
+            }
             s.bank_ready = checkpoint.has_memory_features();
             auto parts = std::make_shared<int>(s.bank_ready ? 2 : 1);
             auto done = [=] {

@@ -447,6 +447,34 @@ TEST_F(RuntimeTest, ClustererThatKeepsFailingStopsTheRunWithTheLastCheckpointInt
   EXPECT_EQ(checkpoint.global_step(), 12);
 }
 
+TEST_F(RuntimeTest, FinishedRunResumedWithMoreJointEpochsTrainsOnlyTheNewOnes) {
+  auto source = std::make_shared<ToySource>(16);
+  ToyCluster cluster;
+  const std::string dir = TempDir("extended");
+  const proto::RunReport first = Run(SpawnCoordinator(system_, SmallConfig(), Backends(source, cluster), dir, false));
+  ASSERT_TRUE(first.completed()) << first.error();
+  EXPECT_EQ(first.global_step(), 20);
+
+  // The same config again: nothing is left to train.
+  const proto::RunReport again = Run(SpawnCoordinator(system_, SmallConfig(), Backends(source, cluster), dir, true));
+  ASSERT_TRUE(again.completed()) << again.error();
+  EXPECT_EQ(again.global_step(), 20);
+  EXPECT_EQ(Epochs(again), Epochs(first));
+
+  // One more joint epoch: it clusters once more and trains joint epoch 2 only.
+  proto::RunConfig longer = SmallConfig();
+  longer.set_joint_epochs(3);
+  const int calls_before = cluster.calls->load();
+  const proto::RunReport extended = Run(SpawnCoordinator(system_, longer, Backends(source, cluster), dir, true));
+  ASSERT_TRUE(extended.completed()) << extended.error();
+  std::vector<std::pair<proto::Phase, int64_t>> expected = Epochs(first);
+  expected.emplace_back(proto::PHASE_JOINT, 2);
+  EXPECT_EQ(Epochs(extended), expected);
+  EXPECT_EQ(extended.global_step(), 24);
+  EXPECT_EQ(cluster.calls->load(), calls_before + 1);
+  EXPECT_TRUE(extended.history(5).has_eval());
+}
+
 TEST_F(RuntimeTest, FailingStepStopsTheRunAndResumeEndsWhereAnUninterruptedRunEnds) {
   // Reference run, never interrupted.
   ToyTrainer* reference_trainer = nullptr;
