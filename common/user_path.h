@@ -16,6 +16,14 @@ namespace gcl {
 // otherwise `path` unchanged (a program started directly already runs in the user's folder).
 std::string UserPath(const std::string& path);
 
+// The folder the user ran the program from: BUILD_WORKING_DIRECTORY under `bazel run`, else the current one.
+std::string UserWorkingDir();
+
+// `path` resolved against `base` when `path` is relative and neither is empty; otherwise `path` unchanged. For
+// library code that is handed the user's folder explicitly (tests pass their own) instead of reading the
+// environment as UserPath does.
+std::string ResolveAgainst(const std::string& path, const std::string& base);
+
 }  // namespace gcl
 
 #endif  // GCL_COMMON_USER_PATH_H_

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 namespace gcl {
 namespace {
@@ -33,6 +34,21 @@ TEST_F(UserPathTest, AbsoluteAndEmptyPathsStay) {
 TEST_F(UserPathTest, EmptyVariableIsIgnored) {
   setenv("BUILD_WORKING_DIRECTORY", "", 1);
   EXPECT_EQ(UserPath("runs"), "runs");
+}
+
+TEST_F(UserPathTest, WorkingDirIsTheInvocationFolderElseTheCurrentOne) {
+  setenv("BUILD_WORKING_DIRECTORY", "/home/ada/gcl", 1);
+  EXPECT_EQ(UserWorkingDir(), "/home/ada/gcl");
+  unsetenv("BUILD_WORKING_DIRECTORY");
+  EXPECT_EQ(UserWorkingDir(), std::filesystem::current_path().string());
+}
+
+TEST_F(UserPathTest, ResolveAgainstAnExplicitFolderIgnoresTheEnvironment) {
+  setenv("BUILD_WORKING_DIRECTORY", "/elsewhere", 1);
+  EXPECT_EQ(ResolveAgainst("runs/quick", "/tmp/work"), "/tmp/work/runs/quick");
+  EXPECT_EQ(ResolveAgainst("/data/market", "/tmp/work"), "/data/market");
+  EXPECT_EQ(ResolveAgainst("runs", ""), "runs");
+  EXPECT_EQ(ResolveAgainst("", "/tmp/work"), "");
 }
 
 }  // namespace

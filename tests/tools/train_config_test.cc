@@ -38,6 +38,20 @@ TEST(TrainConfigTest, EveryPresetParsesAndResolves) {
   }
 }
 
+TEST(TrainConfigTest, ConfigNamesFindPresetsAndPathsResolveAgainstTheUsersFolder) {
+  // The test runs in its runfiles, where configs/ holds the presets (as `bazel run` does).
+  EXPECT_EQ(FindTrainConfig("tiny", "/home/ada"), "configs/tiny.pbtxt");
+  EXPECT_EQ(FindTrainConfig("my/run.pbtxt", "/home/ada"), "/home/ada/my/run.pbtxt");
+  EXPECT_EQ(FindTrainConfig("/etc/gcl/run.pbtxt", "/home/ada"), "/etc/gcl/run.pbtxt");
+  try {
+    FindTrainConfig("no_such_preset", "/home/ada");
+    FAIL() << "a missing preset was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no configs/no_such_preset.pbtxt"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(FindTrainConfig("", "/home/ada"), std::runtime_error);
+}
+
 TEST(TrainConfigTest, EveryUdaPresetResolvesWithASupervisedSourceWarmup) {
   const std::string real[] = {"uda_duke2market", "uda_market2duke", "uda_market2msmt", "uda_duke2msmt"};
   const std::string paper[] = {"paper_market", "paper_duke", "paper_msmt", "paper_msmt"};

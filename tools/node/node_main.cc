@@ -52,14 +52,9 @@ constexpr char kUsage[] = R"(usage:
 // A training run takes hours at paper size; a dead worker is noticed by its dropped connection long before this.
 constexpr int kTrainJobTimeoutS = 7 * 24 * 3600;
 
-std::string WorkingDir() {
-  const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");  // `bazel run` starts us in the runfiles tree
-  return dir != nullptr && *dir != '\0' ? dir : std::filesystem::current_path().string();
-}
-
 [[noreturn]] void RunWorker(NodeArgs& args) {
   const gcl::actors::WorkerFlags worker = gcl::actors::TakeWorkerFlags(args);
-  const std::string work_dir = std::filesystem::absolute(gcl::UserPath(args.Take("work_dir", WorkingDir()))).string();
+  const std::string work_dir = std::filesystem::absolute(gcl::UserPath(args.Take("work_dir", gcl::UserWorkingDir()))).string();
   args.ExpectEmpty("a worker");
   std::filesystem::create_directories(work_dir);
   gcl::WarnIfSlowBlas();
@@ -106,7 +101,7 @@ std::vector<gcl::node::TrainJobRequest> TakeTrainRequests(NodeArgs& args) {
 }
 
 int RunTrainCoordinator(NodeArgs& args, gcl::proto::ClusterConfig cluster, bool timeout_given) {
-  const std::string working_dir = WorkingDir();
+  const std::string working_dir = gcl::UserWorkingDir();
   if (!timeout_given) cluster.set_job_timeout_s(kTrainJobTimeoutS);
   const std::string out_dir = gcl::UserPath(args.Take("out_dir", "runs/distributed"));
   const std::vector<gcl::node::TrainJobRequest> requests = TakeTrainRequests(args);

@@ -22,20 +22,6 @@
 namespace gcl::node {
 namespace fs = std::filesystem;
 
-std::string FindTrainConfig(const std::string& name_or_path, const std::string& working_dir) {
-  if (name_or_path.empty()) throw std::runtime_error("an empty config name");
-  if (name_or_path.find('/') != std::string::npos || name_or_path.find(".pbtxt") != std::string::npos) {
-    const fs::path p(name_or_path);
-    return (p.is_absolute() || working_dir.empty() ? p : fs::path(working_dir) / p).string();
-  }
-  for (const fs::path& dir : {fs::path("configs"), fs::path(working_dir) / "configs"}) {
-    const fs::path path = dir / (name_or_path + ".pbtxt");
-    if (fs::exists(path)) return path.string();
-  }
-  throw std::runtime_error("config '" + name_or_path + "': no configs/" + name_or_path +
-                           ".pbtxt (give a preset name or a file)");
-}
-
 proto::JobSpec MakeTrainJob(const TrainJobRequest& request, const std::string& working_dir) {
   const std::string where = "job '" + request.name + "': ";
   if (request.name.empty()) throw std::runtime_error("a train job without a name");
@@ -46,7 +32,7 @@ proto::JobSpec MakeTrainJob(const TrainJobRequest& request, const std::string& w
   proto::TrainJob job;
   job.set_version(kTrainJobVersion);
   try {
-    proto::TrainConfig config = train::LoadTrainConfig(FindTrainConfig(request.config, working_dir));
+    proto::TrainConfig config = train::LoadTrainConfig(train::FindTrainConfig(request.config, working_dir));
     train::ApplyOverride("run.name=" + request.name, &config);
     for (const std::string& set : request.sets) train::ApplyOverride(set, &config);
     train::ResolveTrainConfig(config);  // only to fail here, on the coordinator; the worker resolves its own copy

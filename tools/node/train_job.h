@@ -36,11 +36,6 @@ struct TrainJobRequest {
   std::vector<std::string> sets;   // "field.path=value" overrides, in order
 };
 
-// The file a preset name or path names: a name without '/' and ".pbtxt" is looked up as configs/<name>.pbtxt in
-// the current folder (the runfiles under `bazel run`) and then in `working_dir`; a relative path resolves against
-// `working_dir`. Throws naming the preset when it does not exist.
-std::string FindTrainConfig(const std::string& name_or_path, const std::string& working_dir);
-
 // Loads the request's config, sets run.name = name, applies the overrides, checks that it resolves (so a bad
 // config fails on the coordinator before any worker is busy) and wraps the unresolved config in a "train" JobSpec.
 // Throws std::runtime_error naming the job and the problem.

@@ -27,6 +27,7 @@
 #include "clustering/label_quality.h"
 #include "clustering/pseudo_labels.h"
 #include "common/torch_runtime.h"
+#include "common/user_path.h"
 #include "data/pipeline/batch_loader.h"
 #include "data/pipeline/image_transforms.h"
 #include "data/pipeline/sample_rng.h"
@@ -47,11 +48,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using actors::StepOutput;
-
-std::string Resolve(const std::string& path, const std::string& working_dir) {
-  if (path.empty() || fs::path(path).is_absolute() || working_dir.empty()) return path;
-  return (fs::path(working_dir) / path).string();
-}
 
 std::string DefaultCacheDir() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
@@ -792,7 +788,7 @@ data::ReidDataset LoadData(const proto::DataConfig& d, const std::string& workin
   data::DatasetOptions options;
   options.image_check = data::ImageCheck::kHeader;
   if (d.dataset() == "synthetic") {
-    const std::string cache = d.cache_dir().empty() ? DefaultCacheDir() : Resolve(d.cache_dir(), working_dir);
+    const std::string cache = d.cache_dir().empty() ? DefaultCacheDir() : ResolveAgainst(d.cache_dir(), working_dir);
     fs::create_directories(cache);
     // The first run renders the world (a minute or two on 2 cores); later runs find it in the cache at once.
     ProgressLine bar("rendering synthetic '" + d.synthetic_preset() + "' world into " + cache, "images");
@@ -802,8 +798,8 @@ data::ReidDataset LoadData(const proto::DataConfig& d, const std::string& workin
     options.mesh_dir = root + "/mesh";
     return data::LoadMarket1501(root, options);
   }
-  options.mesh_dir = Resolve(d.mesh_dir(), working_dir);
-  return data::LoadDataset(d.dataset(), Resolve(d.root(), working_dir), options);
+  options.mesh_dir = ResolveAgainst(d.mesh_dir(), working_dir);
+  return data::LoadDataset(d.dataset(), ResolveAgainst(d.root(), working_dir), options);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <fstream>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "actors/run_config.h"
+#include "common/user_path.h"
 
 namespace gcl::train {
 namespace {
@@ -127,6 +129,20 @@ proto::TrainConfig ParseTrainConfig(const std::string& text, const std::string& 
     throw std::runtime_error("train config " + source + " does not parse: " + errors.text());
   }
   return config;
+}
+
+std::string FindTrainConfig(const std::string& name_or_path, const std::string& working_dir) {
+  if (name_or_path.empty()) throw std::runtime_error("an empty config name");
+  if (name_or_path.find('/') != std::string::npos || name_or_path.find(".pbtxt") != std::string::npos) {
+    return ResolveAgainst(name_or_path, working_dir);
+  }
+  namespace fs = std::filesystem;
+  for (const fs::path& dir : {fs::path("configs"), fs::path(working_dir) / "configs"}) {
+    const fs::path path = dir / (name_or_path + ".pbtxt");
+    if (fs::exists(path)) return path.string();
+  }
+  throw std::runtime_error("config '" + name_or_path + "': no configs/" + name_or_path +
+                           ".pbtxt (give a preset name or a file)");
 }
 
 proto::TrainConfig LoadTrainConfig(const std::string& path) {

@@ -16,6 +16,11 @@ namespace gcl::train {
 
 inline constexpr uint32_t kTrainConfigVersion = 1;
 
+// The file a preset name or path names (`--config=NAME|FILE` of train and node): a name without '/' and ".pbtxt"
+// is looked up as configs/<name>.pbtxt in the current folder (the runfiles under `bazel run`) and then in
+// `working_dir`; a relative path resolves against `working_dir`. Throws naming the preset when it does not exist.
+std::string FindTrainConfig(const std::string& name_or_path, const std::string& working_dir);
+
 // Parses a text-format TrainConfig; throws std::runtime_error naming `path` and the parser's line:column message
 // (an unknown field is a parse error that names it).
 proto::TrainConfig LoadTrainConfig(const std::string& path);

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/torch_runtime.h"
+#include "common/user_path.h"
 #include "tools/train/train_config.h"
 #include "tools/train/train_run.h"
 
@@ -36,24 +37,6 @@ constexpr char kUsage[] = R"(usage: train [--config=NAME|FILE] [--set FIELD=VALU
   --threads=N         LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS, else the CPUs minus run.loader_workers)
 )";
 
-std::string WorkingDir() {
-  const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");  // `bazel run` starts us in the runfiles tree
-  return dir != nullptr && *dir != '\0' ? dir : std::filesystem::current_path().string();
-}
-
-// A preset name is looked up in configs/ of the runfiles (bazel run) or of the working directory.
-std::string FindConfig(const std::string& name, const std::string& working_dir) {
-  if (name.find('/') != std::string::npos || name.find(".pbtxt") != std::string::npos) {
-    const std::filesystem::path p =
-        std::filesystem::path(name).is_absolute() ? std::filesystem::path(name) : std::filesystem::path(working_dir) / name;
-    return p.string();
-  }
-  for (const std::string& dir : {std::string("configs"), working_dir + "/configs"}) {
-    const std::string path = dir + "/" + name + ".pbtxt";
-    if (std::filesystem::exists(path)) return path;
-  }
-  throw std::runtime_error("--config=" + name + ": no configs/" + name + ".pbtxt (give a preset name or a file)");
-}
 
 }  // namespace
 
@@ -87,14 +70,14 @@ int main(int argc, char** argv) {
         throw std::invalid_argument("unknown argument '" + arg + "'\n" + kUsage);
       }
     }
-    const std::string working_dir = WorkingDir();
-    gcl::proto::TrainConfig config = gcl::train::LoadTrainConfig(FindConfig(config_name, working_dir));
+    const std::string working_dir = gcl::UserWorkingDir();
+    gcl::proto::TrainConfig config = gcl::train::LoadTrainConfig(gcl::train::FindTrainConfig(config_name, working_dir));
     if (!name.empty()) gcl::train::ApplyOverride("run.name=" + name, &config);
     for (const std::string& s : sets) gcl::train::ApplyOverride(s, &config);
     config = gcl::train::ResolveTrainConfig(config);
     if (resume) {
-      std::filesystem::path saved = std::filesystem::path(config.run().output_dir()) / config.run().name() / "config.pbtxt";
-      if (saved.is_relative()) saved = std::filesystem::path(working_dir) / saved;
+      const std::filesystem::path saved = gcl::ResolveAgainst(
+          (std::filesystem::path(config.run().output_dir()) / config.run().name() / "config.pbtxt").string(), working_dir);
       if (std::filesystem::exists(saved)) {
         config = gcl::train::LoadTrainConfig(saved.string());
         // The folder decides the name: a run folder copied under a new name resumes in place.

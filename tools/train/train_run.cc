@@ -10,6 +10,7 @@
 #include "actors/coordinator.h"
 #include "actors/protocol.h"
 #include "common/atomic_file.h"
+#include "common/user_path.h"
 #include "tools/train/gcl_backends.h"
 #include "tools/train/run_outputs.h"
 #include "tools/train/train_config.h"
@@ -21,8 +22,7 @@ TrainResult RunTraining(const proto::TrainConfig& config, const std::string& wor
   namespace fs = std::filesystem;
   const auto start = std::chrono::steady_clock::now();
   const proto::RunConfig& run = config.run();
-  fs::path out = run.output_dir();
-  if (out.is_relative() && !working_dir.empty()) out = fs::path(working_dir) / out;
+  const fs::path out = ResolveAgainst(run.output_dir(), working_dir);
   TrainResult result;
   result.run_dir = (out / run.name()).string();
   fs::create_directories(result.run_dir);
