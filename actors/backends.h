@@ -117,6 +117,14 @@ struct JobBackends {
 
   // The source the loaders read in `phase`.
   const std::shared_ptr<SampleSource>& SetFor(proto::Phase phase) const {
+    return SetForPhase(phase, train_set, warmup_set);
+  }
+
+  // The rule behind SetFor, for actors that hold the two sets themselves: the warm-up phase reads `warmup_set`
+  // when there is one (UDA's labelled source), every other phase `train_set`.
+  static const std::shared_ptr<SampleSource>& SetForPhase(proto::Phase phase,
+                                                          const std::shared_ptr<SampleSource>& train_set,
+                                                          const std::shared_ptr<SampleSource>& warmup_set) {
     return phase == proto::PHASE_WARMUP && warmup_set ? warmup_set : train_set;
   }
 };

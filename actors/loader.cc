@@ -25,7 +25,7 @@ struct LoaderWorkerState {
 // The source a plan of `phase` indexes (see SpawnLoaderPool).
 SampleSource& SourceFor(proto::Phase phase, const std::shared_ptr<SampleSource>& source,
                         const std::shared_ptr<SampleSource>& warmup_source) {
-  return phase == proto::PHASE_WARMUP && warmup_source ? *warmup_source : *source;
+  return *JobBackends::SetForPhase(phase, source, warmup_source);
 }
 
 caf::result<BatchMsg> BuildBatch(SampleSource& source, const proto::EpochPlan& job, int64_t batch_number) {
