@@ -33,11 +33,13 @@ class SampleSource {
   // Number of samples; dataset row i is memory row i (reference §9: train order defines the memory row).
   virtual int64_t size() const = 0;
   virtual ImageSize image_size() const = 0;
-  // Reads, decodes and transforms sample `index` into `image` (3*H*W floats, CHW) and, when not null, its
-  // structure images `structure_ori` and `structure_new` (H*W floats each). `seed` decides every random choice
-  // (e.g. the new view's angle), so a replayed epoch loads identical batches. Throws std::runtime_error naming
+  // Reads, decodes and transforms sample `index` for a batch of `phase` into `image` (3*H*W floats, CHW) and,
+  // when not null, its structure images `structure_ori` and `structure_new` (H*W floats each). `seed` decides
+  // every random choice (e.g. the new view's angle), so a replayed epoch loads identical batches; `phase` lets a
+  // source augment differently per stage (e.g. warmup.background_swap). Throws std::runtime_error naming
   // the file when it cannot be read; the loader then skips the sample and counts it.
-  virtual void Load(int64_t index, uint64_t seed, float* image, float* structure_ori, float* structure_new) = 0;
+  virtual void Load(int64_t index, uint64_t seed, proto::Phase phase, float* image, float* structure_ori,
+                    float* structure_new) = 0;
   // Whether this source has structure images (the GAN phases need them).
   virtual bool has_structure() const = 0;
 };

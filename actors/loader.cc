@@ -53,7 +53,7 @@ caf::result<BatchMsg> BuildBatch(SampleSource& source, const proto::EpochPlan& j
     float* s_ori = structure ? reinterpret_cast<float*>(ori.data()) + kept * plane : nullptr;
     float* s_new = structure ? reinterpret_cast<float*>(fresh.data()) + kept * plane : nullptr;
     try {
-      source.Load(index, SampleSeed(job.seed(), index), image, s_ori, s_new);
+      source.Load(index, SampleSeed(job.seed(), index), job.phase(), image, s_ori, s_new);
     } catch (const std::exception& e) {
       if (first_error.empty()) first_error = e.what();
       batch.set_skipped_files(batch.skipped_files() + 1);

@@ -34,6 +34,31 @@ class FrozenParameters {
   std::vector<std::pair<torch::Tensor, bool>> saved_;
 };
 
+// Sets the running-statistics momentum of every BatchNorm layer of a module to 0 for a scope and restores it:
+// the layers still normalise with the batch's statistics (train mode) but leave their running mean and variance
+// as they are (running = (1 - momentum) * running + momentum * batch).
+class FrozenBatchNormStatistics {
+ public:
+  explicit FrozenBatchNormStatistics(torch::nn::Module& module) {
+    for (const std::shared_ptr<torch::nn::Module>& m : module.modules()) {
+      if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) Freeze(bn->options.momentum());
+      if (auto* bn = m->as<torch::nn::BatchNorm1dImpl>()) Freeze(bn->options.momentum());
+    }
+  }
+  ~FrozenBatchNormStatistics() {
+    for (auto& [momentum, saved] : saved_) *momentum = saved;
+  }
+  FrozenBatchNormStatistics(const FrozenBatchNormStatistics&) = delete;
+  FrozenBatchNormStatistics& operator=(const FrozenBatchNormStatistics&) = delete;
+
+ private:
+  void Freeze(c10::optional<double>& momentum) {
+    saved_.emplace_back(&momentum, momentum);
+    momentum = 0.0;
+  }
+  std::vector<std::pair<c10::optional<double>*, c10::optional<double>>> saved_;
+};
+
 std::string Shape(const torch::Tensor& t) {
   std::ostringstream s;
   s << t.sizes();
@@ -108,6 +133,10 @@ StepLosses JointStep(GclNetworks& nets, GclOptimizers& optimizers, losses::Memor
   const torch::Tensor x_recon = x_both.narrow(0, 0, b);
   const torch::Tensor x_nv = x_both.narrow(0, b, b);
   torch::Tensor feat_r, feat_nv, f_nv_embedding;
+  // Stage 3's E_id passes over generated images (x_recon, x_nv, x_nv2recon) leave the running statistics alone
+  // when the deviation is on.
+  std::optional<FrozenBatchNormStatistics> generated_bn;
+  if (joint && options.identity_bn_statistics_from_real_images) generated_bn.emplace(*id);
   if (joint) {
     // Separate train-mode calls: each batch normalises with its own BatchNorm statistics, as in the reference.
     feat_r = id->forward_parts(x_recon).part_code;
@@ -121,6 +150,7 @@ StepLosses JointStep(GclNetworks& nets, GclOptimizers& optimizers, losses::Memor
   }
   const torch::Tensor x_nv2recon = gen->decode(s_o, feat_nv);
   const torch::Tensor feat_c = joint ? id->forward_parts(x_nv2recon).part_code : id->part_code(x_nv2recon);
+  generated_bn.reset();
   const torch::Tensor fakes = torch::cat({x_recon, x_nv, x_nv2recon});
 
   StepLosses out;

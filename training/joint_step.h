@@ -89,6 +89,12 @@ struct StepOptions {
   LossWeights weights;
   losses::ViewInvariantOptions view_invariant;
   double memory_momentum = 0.2;  // alpha of paper Eq. 5
+  // A named deviation (false = the reference): E_id's BatchNorm layers still normalise the generated images
+  // (x_recon, x_nv, x_nv2recon) with their own batch statistics in stage 3, but only the real images' batches
+  // update the running statistics the test features use. In the reference the running statistics absorb the
+  // generated images' statistics (three of the four train-mode passes per step), which shifts the test
+  // features whenever the generated images do not yet look like real ones (docs/training.md).
+  bool identity_bn_statistics_from_real_images = false;
 };
 
 // One batch from the data pipeline (reference §3: MeshPreprocessor items).

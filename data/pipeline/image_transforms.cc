@@ -262,3 +262,42 @@ void EraseChw(float* chw, int channels, int height, int width, const cv::Rect& r
 }
 
 }  // namespace gcl::data
+
+namespace gcl::data {
+
+cv::Mat ForegroundMask(const cv::Mat& structure_luma, int height, int width) {
+  if (structure_luma.empty() || structure_luma.type() != CV_8UC1 || height <= 0 || width <= 0) {
+    throw std::invalid_argument("ForegroundMask: expects a non-empty 8-bit 1-channel render and a positive size");
+  }
+  // The renders' background is white (255); JPEG ringing keeps it above 250.
+  cv::Mat body = structure_luma < 250;
+  const int radius = std::max(1, static_cast<int>(std::lround(2.0 * structure_luma.rows / 128.0)));
+  cv::dilate(body, body, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * radius + 1, 2 * radius + 1)));
+  cv::Mat mask;
+  body.convertTo(mask, CV_32F, 1.0 / 255.0);
+  if (mask.rows != height || mask.cols != width) cv::resize(mask, mask, cv::Size(width, height), 0, 0, cv::INTER_LINEAR);
+  return mask;
+}
+
+cv::Mat SwapBackground(const cv::Mat& person, const cv::Mat& mask, const cv::Mat& background) {
+  if (person.type() != CV_8UC3 || background.type() != CV_8UC3 || mask.type() != CV_32FC1 ||
+      person.size() != mask.size() || background.size() != mask.size()) {
+    throw std::invalid_argument("SwapBackground: expects two 8UC3 images and a CV_32FC1 mask of one size");
+  }
+  cv::Mat out(person.size(), CV_8UC3);
+  for (int y = 0; y < person.rows; ++y) {
+    const uint8_t* p = person.ptr<uint8_t>(y);
+    const uint8_t* b = background.ptr<uint8_t>(y);
+    const float* m = mask.ptr<float>(y);
+    uint8_t* o = out.ptr<uint8_t>(y);
+    for (int x = 0; x < person.cols; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        const float v = m[x] * p[3 * x + c] + (1.f - m[x]) * b[3 * x + c];
+        o[3 * x + c] = static_cast<uint8_t>(std::lround(std::clamp(v, 0.f, 255.f)));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace gcl::data

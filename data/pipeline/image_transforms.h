@@ -85,6 +85,17 @@ cv::Mat ApplyGeometry(const cv::Mat& image, const AugmentDraw& draw, int pad);
 // Writes (x / 255 - mean[c]) / std[c] in C x H x W order into `out` (C * H * W floats).
 void NormalizeToChw(const cv::Mat& image, const Normalization& norm, float* out);
 
+// Structure-guided background swap (a named deviation from GCL, used in stage 1 where it is switched on,
+// docs/training.md): the person stays, the background becomes another image's. The structure render of a crop
+// (GCL's mesh render: grey body on white, same framing as the crop) marks where the body is; the mask is the
+// render's non-white pixels, dilated by about 2/128 of the render's height (hair, bags and loose clothes lie
+// outside the bare-body mesh), resized bilinearly to height x width, as a CV_32FC1 in [0, 1].
+cv::Mat ForegroundMask(const cv::Mat& structure_luma, int height, int width);
+
+// mask * person + (1 - mask) * background, per pixel, rounded to 8 bits. `person` and `background` are 8UC3 of
+// the mask's size. Throws std::invalid_argument when the sizes or types differ.
+cv::Mat SwapBackground(const cv::Mat& person, const cv::Mat& mask, const cv::Mat& background);
+
 // Sets the erased rectangle of a normalised C x H x W buffer to 0, i.e. to the mean colour.
 void EraseChw(float* chw, int channels, int height, int width, const cv::Rect& rect);
 

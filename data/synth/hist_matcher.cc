@@ -14,16 +14,19 @@
 namespace gcl::data {
 namespace {
 
-constexpr int kStripes = 6;
-constexpr int kHueBins = 8, kSatBins = 3, kValBins = 3, kGreyBins = 4;
-constexpr int kBinsPerStripe = kHueBins * kSatBins * kValBins + kGreyBins;
-
-struct LoadedSplit {
-  clustering::ReidLabels labels;
+std::vector<std::vector<float>> Features(const std::vector<std::string>& paths, const HistogramDescriptor& d) {
   std::vector<std::vector<float>> features;
-};
+  features.reserve(paths.size());
+  for (const std::string& path : paths) {
+    const cv::Mat image = cv::imread(path, cv::IMREAD_COLOR);
+    if (image.empty()) throw std::runtime_error("histogram baseline: cannot read image " + path);
+    features.push_back(ColourHistogramFeature(image, d));
+  }
+  return features;
+}
 
-LoadedSplit LoadSplit(const std::filesystem::path& folder) {
+void ListMarketFolder(const std::filesystem::path& folder, std::vector<std::string>* paths,
+                      clustering::ReidLabels* labels) {
   if (!std::filesystem::is_directory(folder)) {
     throw std::runtime_error("histogram baseline: folder " + folder.string() + " does not exist");
   }
@@ -33,48 +36,80 @@ LoadedSplit LoadSplit(const std::filesystem::path& folder) {
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) throw std::runtime_error("histogram baseline: no .jpg images in " + folder.string());
-  LoadedSplit split;
   for (const auto& file : files) {
     const MarketName name = ParseMarketName(file.filename().string());
-    if (name.pid < 0) continue;  // junk images are not evaluated (reference section 9)
-    const cv::Mat image = cv::imread(file.string(), cv::IMREAD_COLOR);
-    if (image.empty()) throw std::runtime_error("histogram baseline: cannot read image " + file.string());
-    split.labels.pids.push_back(name.pid);
-    split.labels.camids.push_back(name.camera);
-    split.features.push_back(ColourHistogramFeature(image));
+    if (name.pid < 0) continue;  // junk images are not evaluated (Market protocol, docs/evaluation.md)
+    paths->push_back(file.string());
+    labels->pids.push_back(name.pid);
+    labels->camids.push_back(name.camera);
   }
-  return split;
 }
 
 }  // namespace
 
-std::vector<float> ColourHistogramFeature(const cv::Mat& bgr) {
+std::vector<HistogramDescriptor> NamedHistogramDescriptors() {
+  HistogramDescriptor half;
+  half.name = "hsv16x4x4_half";
+  HistogramDescriptor first;
+  first.name = "hsv8x3x3+grey_3q";
+  first.central_fraction = 0.75;
+  first.hue_bins = 8;
+  first.sat_bins = 3;
+  first.val_bins = 3;
+  first.grey_bins = 4;
+  HistogramDescriptor whole = half;
+  whole.name = "hsv16x4x4_whole";
+  whole.central_fraction = 1.0;
+  return {half, first, whole};
+}
+
+HistogramDescriptor HistogramDescriptorByName(const std::string& name) {
+  std::string known;
+  for (const HistogramDescriptor& d : NamedHistogramDescriptors()) {
+    if (d.name == name) return d;
+    known += (known.empty() ? "" : ", ") + d.name;
+  }
+  throw std::invalid_argument("unknown histogram descriptor '" + name + "' (known: " + known + ")");
+}
+
+std::vector<float> ColourHistogramFeature(const cv::Mat& bgr, const HistogramDescriptor& d) {
   if (bgr.empty() || bgr.type() != CV_8UC3) {
     throw std::invalid_argument("ColourHistogramFeature: expected a non-empty 8-bit BGR image");
   }
+  if (d.stripes <= 0 || d.hue_bins <= 0 || d.sat_bins <= 0 || d.val_bins <= 0 || d.grey_bins < 0 ||
+      !(d.central_fraction > 0.0 && d.central_fraction <= 1.0)) {
+    throw std::invalid_argument("ColourHistogramFeature: descriptor '" + d.name + "' has a non-positive size");
+  }
   cv::Mat hsv;
   cv::cvtColor(bgr, hsv, cv::COLOR_BGR2HSV);  // H in [0, 180), S and V in [0, 255]
-  std::vector<float> feature(kStripes * kBinsPerStripe, 0.f);
+  const int bins = d.BinsPerStripe();
+  const int colour_bins = d.hue_bins * d.sat_bins * d.val_bins;
+  const int kept = std::max(1, static_cast<int>(std::lround(hsv.cols * d.central_fraction)));
+  const int x0 = (hsv.cols - kept) / 2;
+  const int s0 = d.grey_bins > 0 ? d.grey_max_saturation : 0, v0 = d.grey_bins > 0 ? d.grey_max_value : 0;
+  std::vector<float> feature(static_cast<size_t>(d.stripes) * bins, 0.f);
+  int stripe = 0;
   for (int y = 0; y < hsv.rows; ++y) {
-    const int stripe = std::min(kStripes - 1, y * kStripes / hsv.rows);
-    float* hist = feature.data() + stripe * kBinsPerStripe;
+    // Stripe s covers rows [floor(s * rows / stripes), floor((s + 1) * rows / stripes)).
+    while (stripe + 1 < d.stripes && y >= (stripe + 1) * hsv.rows / d.stripes) ++stripe;
+    float* hist = feature.data() + static_cast<size_t>(stripe) * bins;
     const cv::Vec3b* px = hsv.ptr<cv::Vec3b>(y);
-    for (int x = hsv.cols / 8; x < hsv.cols - hsv.cols / 8; ++x) {
+    for (int x = x0; x < x0 + kept; ++x) {
       const int h = px[x][0], s = px[x][1], v = px[x][2];
-      if (s < 40 || v < 30) {
-        hist[kHueBins * kSatBins * kValBins + std::min(kGreyBins - 1, v * kGreyBins / 256)] += 1.f;
+      if (d.grey_bins > 0 && (s < s0 || v < v0)) {
+        hist[colour_bins + std::min(d.grey_bins - 1, v * d.grey_bins / 256)] += 1.f;
       } else {
-        const int hb = std::min(kHueBins - 1, h * kHueBins / 180);
-        const int sb = std::min(kSatBins - 1, (s - 40) * kSatBins / 216);
-        const int vb = std::min(kValBins - 1, (v - 30) * kValBins / 226);
-        hist[(hb * kSatBins + sb) * kValBins + vb] += 1.f;
+        const int hb = std::min(d.hue_bins - 1, h * d.hue_bins / 180);
+        const int sb = std::min(d.sat_bins - 1, (s - s0) * d.sat_bins / (256 - s0));
+        const int vb = std::min(d.val_bins - 1, (v - v0) * d.val_bins / (256 - v0));
+        hist[(hb * d.sat_bins + sb) * d.val_bins + vb] += 1.f;
       }
     }
   }
-  for (int s = 0; s < kStripes; ++s) {
-    float* hist = feature.data() + s * kBinsPerStripe;
-    const float total = std::accumulate(hist, hist + kBinsPerStripe, 0.f);
-    for (int b = 0; b < kBinsPerStripe; ++b) hist[b] = total > 0.f ? std::sqrt(hist[b] / total) : 0.f;
+  for (int s = 0; s < d.stripes; ++s) {
+    float* hist = feature.data() + static_cast<size_t>(s) * bins;
+    const float total = std::accumulate(hist, hist + bins, 0.f);
+    for (int b = 0; b < bins; ++b) hist[b] = total > 0.f ? std::sqrt(hist[b] / total) : 0.f;
   }
   return feature;
 }
@@ -86,18 +121,31 @@ float HistogramDistance(const std::vector<float>& a, const std::vector<float>& b
   return static_cast<float>(std::sqrt(sum));
 }
 
-clustering::ReidMetrics EvaluateHistogramBaseline(const std::string& dataset_dir) {
-  const std::filesystem::path root(dataset_dir);
-  const LoadedSplit query = LoadSplit(root / "query");
-  const LoadedSplit gallery = LoadSplit(root / "bounding_box_test");
-  const size_t num_gallery = gallery.features.size();
-  std::vector<float> distance(query.features.size() * num_gallery);
-  for (size_t q = 0; q < query.features.size(); ++q) {
-    for (size_t g = 0; g < num_gallery; ++g) {
-      distance[q * num_gallery + g] = HistogramDistance(query.features[q], gallery.features[g]);
-    }
+clustering::ReidMetrics EvaluateHistogramBaseline(const std::vector<std::string>& query_paths,
+                                                  const clustering::ReidLabels& query,
+                                                  const std::vector<std::string>& gallery_paths,
+                                                  const clustering::ReidLabels& gallery,
+                                                  const HistogramDescriptor& descriptor) {
+  if (query_paths.size() != query.pids.size() || gallery_paths.size() != gallery.pids.size()) {
+    throw std::invalid_argument("EvaluateHistogramBaseline: paths and labels differ in length");
   }
-  return clustering::EvaluateDistanceMatrix(distance.data(), query.labels, gallery.labels);
+  const std::vector<std::vector<float>> q = Features(query_paths, descriptor);
+  const std::vector<std::vector<float>> g = Features(gallery_paths, descriptor);
+  std::vector<float> distance(q.size() * g.size());
+  for (size_t i = 0; i < q.size(); ++i) {
+    for (size_t j = 0; j < g.size(); ++j) distance[i * g.size() + j] = HistogramDistance(q[i], g[j]);
+  }
+  return clustering::EvaluateDistanceMatrix(distance.data(), query, gallery);
+}
+
+clustering::ReidMetrics EvaluateHistogramBaseline(const std::string& dataset_dir,
+                                                  const HistogramDescriptor& descriptor) {
+  const std::filesystem::path root(dataset_dir);
+  std::vector<std::string> query_paths, gallery_paths;
+  clustering::ReidLabels query, gallery;
+  ListMarketFolder(root / "query", &query_paths, &query);
+  ListMarketFolder(root / "bounding_box_test", &gallery_paths, &gallery);
+  return EvaluateHistogramBaseline(query_paths, query, gallery_paths, gallery, descriptor);
 }
 
 }  // namespace gcl::data

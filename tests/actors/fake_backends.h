@@ -60,7 +60,7 @@ class ToySource : public SampleSource {
   int64_t size() const override { return size_; }
   ImageSize image_size() const override { return {4, 2}; }
   bool has_structure() const override { return structure_; }
-  void Load(int64_t index, uint64_t seed, float* image, float* s_ori, float* s_new) override {
+  void Load(int64_t index, uint64_t seed, proto::Phase, float* image, float* s_ori, float* s_new) override {
     ++loads;
     if (corrupt_.count(index)) throw std::runtime_error("toy/" + std::to_string(index) + ".jpg: corrupt JPEG");
     std::mt19937_64 rng(seed);
@@ -148,7 +148,7 @@ class ToyTrainer : public TrainerBackend {
     std::vector<float> all;
     std::vector<float> image(3 * 8), s(8), s2(8);
     for (int64_t i = 0; i < n; ++i) {
-      source_->Load(i, 0, image.data(), s.data(), s2.data());
+      source_->Load(i, 0, proto::PHASE_UNSPECIFIED, image.data(), s.data(), s2.data());
       std::vector<double> colour(3, 0.0);
       for (int c = 0; c < 3; ++c) {
         for (int p = 0; p < 8; ++p) colour[c] += image[c * 8 + p] / 8.0;

@@ -111,23 +111,41 @@ void AddLabelQuality(const std::vector<int64_t>& labels, const std::vector<int64
 
 class DatasetSource : public actors::SampleSource {
  public:
+  // Loads with the probability, per phase, that an image keeps its person and takes the background of another
+  // image of the set (data::SwapBackground): warmup.background_swap in stage 1, joint.background_swap in
+  // stage 3, never in stage 2 or outside training.
   DatasetSource(std::shared_ptr<const data::ReidDataset> dataset, const proto::TrainConfig& config)
       : dataset_(std::move(dataset)),
         height_(config.data().height()),
         width_(config.data().width()),
-        angles_(config.data().reference_new_angles() ? data::kReferenceNewAngles : data::kAllNewAngles) {}
+        angles_(config.data().reference_new_angles() ? data::kReferenceNewAngles : data::kAllNewAngles),
+        warmup_background_swap_(config.warmup().background_swap()),
+        joint_background_swap_(config.joint().background_swap()) {}
   int64_t size() const override { return static_cast<int64_t>(dataset_->train.records.size()); }
   actors::ImageSize image_size() const override { return {height_, width_}; }
   bool has_structure() const override {
     return !dataset_->train.records.empty() && dataset_->train.records.front().has_structures();
   }
-  void Load(int64_t index, uint64_t seed, float* image, float* structure_ori, float* structure_new) override {
+  void Load(int64_t index, uint64_t seed, proto::Phase phase, float* image, float* structure_ori,
+            float* structure_new) override {
     const data::ImageRecord& r = dataset_->train.records.at(static_cast<size_t>(index));
-    const cv::Mat rgb = data::Resize(data::DecodeRgb(r.path), static_cast<int>(height_), static_cast<int>(width_),
-                                     data::ResizeKernel::kPilBicubic);
+    const auto decode = [this](const std::string& path) {
+      return data::Resize(data::DecodeRgb(path), static_cast<int>(height_), static_cast<int>(width_),
+                          data::ResizeKernel::kPilBicubic);
+    };
+    cv::Mat rgb = decode(r.path);
+    data::SampleRng rng(seed);
+    const double swap = phase == proto::PHASE_WARMUP  ? warmup_background_swap_
+                        : phase == proto::PHASE_JOINT ? joint_background_swap_
+                                                      : 0.0;
+    if (swap > 0.0 && rng.Bernoulli(swap)) {
+      const data::ImageRecord& other = dataset_->train.records.at(rng.Below(dataset_->train.records.size()));
+      const cv::Mat mask = data::ForegroundMask(data::DecodeLuma(r.StructurePath(0)), static_cast<int>(height_),
+                                                static_cast<int>(width_));
+      rgb = data::SwapBackground(rgb, mask, decode(other.path));
+    }
     data::NormalizeToChw(rgb, data::kImageNetNorm, image);
     if (structure_ori == nullptr && structure_new == nullptr) return;
-    data::SampleRng rng(seed);
     const int angle = angles_[rng.Below(angles_.size())];  // reference §3: one random new view per sample
     auto luma = [&](int a, float* out) {
       const cv::Mat s = data::Resize(data::DecodeLuma(r.StructurePath(a)), static_cast<int>(height_),
@@ -142,6 +160,7 @@ class DatasetSource : public actors::SampleSource {
   std::shared_ptr<const data::ReidDataset> dataset_;
   int64_t height_, width_;
   std::vector<int> angles_;
+  double warmup_background_swap_, joint_background_swap_;
 };
 
 // ---- shared state between the backends of one run ----
@@ -295,6 +314,7 @@ class GclTrainer : public actors::TrainerBackend {
     step_options_.view_invariant.temperature = config.run().temperature();
     step_options_.view_invariant.num_negatives = config.run().num_negatives();
     step_options_.memory_momentum = config.run().momentum();
+    step_options_.identity_bn_statistics_from_real_images = config.joint().identity_bn_statistics_from_real_images();
     extract_.height = config.data().height();
     extract_.width = config.data().width();
     extract_.batch_size = config.data().eval_batch_size();
@@ -679,7 +699,7 @@ class GclTrainer : public actors::TrainerBackend {
       const int64_t index = row * source_->size() / n;
       const data::ImageRecord& r = dataset_->train.records.at(static_cast<size_t>(index));
       torch::Tensor image = torch::empty({1, 3, h, w});
-      source_->Load(index, 0, image.data_ptr<float>(), nullptr, nullptr);
+      source_->Load(index, 0, proto::PHASE_UNSPECIFIED, image.data_ptr<float>(), nullptr, nullptr);
       torch::Tensor structures = torch::empty({8, 1, h, w});
       for (size_t a = 0; a < data::kRenderAngles.size(); ++a) {
         const cv::Mat s = data::Resize(data::DecodeLuma(r.StructurePath(data::kRenderAngles[a])), static_cast<int>(h),
@@ -856,7 +876,13 @@ actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::share
   auto shared = std::make_shared<Shared>();
   actors::JobBackends b;
   b.train_set = source;
-  if (source_dataset) b.warmup_set = std::make_shared<DatasetSource>(source_dataset, config);
+  if (source_dataset) {
+    b.warmup_set = std::make_shared<DatasetSource>(source_dataset, config);
+    if (config.warmup().background_swap() > 0.0 && !b.warmup_set->has_structure()) {
+      throw std::runtime_error("warmup.background_swap needs structure renders of the source train set (source "
+                               "dataset " + source_dataset->root + " has none; set source.mesh_dir)");
+    }
+  }
   b.make_trainer = [config, dataset, source, source_dataset, shared,
                     recorder]() -> std::unique_ptr<actors::TrainerBackend> {
     return std::make_unique<GclTrainer>(config, dataset, source, source_dataset, shared, recorder);

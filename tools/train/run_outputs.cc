@@ -162,6 +162,16 @@ std::optional<EvalRecord> RunRecorder::FindEval(proto::Phase phase, int64_t epoc
   return std::nullopt;
 }
 
+void RunRecorder::AddReference(const ReferenceRecord& record) {
+  std::lock_guard<std::mutex> lock(mu_);
+  references_.push_back(record);
+}
+
+std::vector<ReferenceRecord> RunRecorder::References() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return references_;
+}
+
 std::vector<ClusterRecord> RunRecorder::Clusters() const {
   std::lock_guard<std::mutex> lock(mu_);
   return clusters_;
@@ -314,6 +324,20 @@ void WriteRunOutputs(const std::string& run_dir, const proto::TrainConfig& confi
   WritePlot(run_dir + "/plots/rank1.png", "test rank-1 (%)", "epoch of the run (all stages)", {rank1});
   WritePlot(run_dir + "/plots/clusters.png", "pseudo-label clusters and outliers", "epoch of the run (all stages)",
             {clusters, outliers});
+  // Pairwise precision / recall of each clustering pass, x as above (a pass is drawn at the epoch it labels).
+  PlotSeries precision{"pairwise precision", {}}, recall{"pairwise recall", {}};
+  for (int i = 0; i < report.history_size(); ++i) {
+    const proto::EpochSummary& s = report.history(i);
+    for (const ClusterRecord& c : warm) {
+      if (c.phase != s.phase() || c.epoch != s.epoch() || !std::isfinite(c.label_precision)) continue;
+      precision.points.emplace_back(i + 1, 100 * c.label_precision);
+      recall.points.emplace_back(i + 1, 100 * c.label_recall);
+    }
+  }
+  if (!precision.points.empty()) {
+    WritePlot(run_dir + "/plots/label_quality.png", "pseudo labels vs true identities (%, diagnosis only)",
+              "epoch of the run (all stages)", {precision, recall});
+  }
 
   const FinalTable t = MakeFinalTable(report, recorder);
   auto row_md = [](const std::string& name, const std::optional<EvalRecord>& e) {
@@ -348,13 +372,54 @@ void WriteRunOutputs(const std::string& run_dir, const proto::TrainConfig& confi
      << proto::AblationConfig::JointMode_Name(config.ablation().joint_mode()) << ".\n\n";
   md << (report.completed() ? "The run completed" : "The run STOPPED: " + report.error()) << " after "
      << report.global_step() << " steps; this process ran " << Duration(wall_seconds) << ".\n\n";
-  md << "Test split (query vs gallery), same for both rows. mAP, CMC and mINP in %.\n\n";
+  md << "Test split (query vs gallery), the same for every row. mAP, CMC and mINP in %.\n\n";
   md << "| model | mAP | rank-1 | rank-5 | rank-10 | mINP |\n|---|---|---|---|---|---|\n";
   md << row_md(uda ? "direct transfer (E_id after stage 1 on the source)" : "warm-up baseline (E_id after stage 1)",
                t.baseline);
   md << row_md("GCL (after stage 3, last epoch)", t.last);
   if (t.best && t.last && t.best->epoch != t.last->epoch) {
     md << row_md("GCL (best stage-3 epoch " + std::to_string(t.best->epoch) + " by test mAP, reference §7)", t.best);
+  }
+  const std::vector<ReferenceRecord> references = recorder.References();
+  std::optional<ReferenceRecord> strongest;  // the best non-learned descriptor on the test split
+  for (const ReferenceRecord& r : references) {
+    if (r.split == "test" && !r.learned && (!strongest || r.metrics.map > strongest->metrics.map)) strongest = r;
+  }
+  for (const ReferenceRecord& r : references) {
+    if (r.split == "test") md << row_md(r.model + " (no learning)", r.metrics);
+  }
+  if (strongest && t.last && strongest->metrics.map > 0) {
+    md << "\nGCL (last epoch) reaches " << Fixed(t.last->map / strongest->metrics.map, 2)
+       << "x the mAP of the strongest colour histogram (" << strongest->model << ")";
+    if (t.baseline) md << " and " << Fixed(100 * (t.last->map - t.baseline->map), 1) << " mAP points over its warm-up baseline";
+    md << ".\n";
+  }
+  std::vector<std::string> other_splits;
+  for (const ReferenceRecord& r : references) {
+    if (r.split != "test" && std::find(other_splits.begin(), other_splits.end(), r.split) == other_splits.end()) {
+      other_splits.push_back(r.split);
+    }
+  }
+  for (const std::string& split : other_splits) {
+    md << "\nThe same models on the " << split << " split (a check only: nothing is chosen on it).\n\n";
+    md << "| model | mAP | rank-1 | rank-5 | rank-10 | mINP |\n|---|---|---|---|---|---|\n";
+    for (const ReferenceRecord& r : references) {
+      if (r.split == split) md << row_md(r.model + (r.learned ? "" : " (no learning)"), r.metrics);
+    }
+  }
+  bool have_quality = false;
+  for (const ClusterRecord& c : recorder.Clusters()) have_quality |= std::isfinite(c.label_precision);
+  if (have_quality) {
+    md << "\nPseudo labels of every clustering pass against the train split's true identities (a diagnosis: "
+          "training never sees them). Pairwise precision: the share of pairs put in one cluster that are one "
+          "person; recall: the share of same-person pairs put in one cluster (`plots/label_quality.png`).\n\n";
+    md << "| stage | epoch | clusters | outliers | eps | precision | recall |\n|---|---|---|---|---|---|---|\n";
+    for (const ClusterRecord& c : recorder.Clusters()) {
+      if (!std::isfinite(c.label_precision)) continue;
+      md << "| " << (c.phase == proto::PHASE_WARMUP ? "1" : "3") << " | " << c.epoch << " | " << c.clusters << " | "
+         << c.outliers << " | " << Fixed(c.eps, 3) << " | " << Fixed(100 * c.label_precision, 1) << "% | "
+         << Fixed(100 * c.label_recall, 1) << "% |\n";
+    }
   }
   md << "\nFiles: `metrics.jsonl` (per epoch), `plots/`, `views/` (novel views at the 8 render angles), `export/` "
         "(E_id for `//:search` and `//tools/extract`), `checkpoints/`, `config.pbtxt` (the effective config).\n";
@@ -377,7 +442,13 @@ void WriteRunOutputs(const std::string& run_dir, const proto::TrainConfig& confi
      << ",\n  \"setting\": \"" << (uda ? "uda" : "unsupervised") << "\""
      << ",\n  \"global_step\": " << report.global_step() << ",\n  \"wall_seconds\": " << Json(wall_seconds)
      << ",\n  \"baseline\": " << row_json(t.baseline) << ",\n  \"gcl_last\": " << row_json(t.last)
-     << ",\n  \"gcl_best\": " << row_json(t.best) << "\n}\n";
+     << ",\n  \"gcl_best\": " << row_json(t.best) << ",\n  \"references\": [";
+  for (size_t i = 0; i < references.size(); ++i) {
+    js << (i == 0 ? "\n" : ",\n") << "    {\"split\": \"" << references[i].split << "\", \"model\": \"" << references[i].model
+       << "\", \"learned\": " << (references[i].learned ? "true" : "false")
+       << ", \"metrics\": " << EvalJson(references[i].metrics) << "}";
+  }
+  js << (references.empty() ? "]" : "\n  ]") << "\n}\n";
   WriteText(run_dir + "/summary.json", js.str());
 }
 

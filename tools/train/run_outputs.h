@@ -48,6 +48,15 @@ struct ClusterRecord {
   double label_recall = std::nan("");
 };
 
+// A model or a non-learned baseline evaluated on some split besides the run's own evaluations: the colour
+// histograms on the test split, and every model on the real-footage split (docs/results.md).
+struct ReferenceRecord {
+  std::string split;  // "test", "real footage", ...
+  std::string model;  // e.g. "colour histogram hsv16x4x4_half", "E_id after stage 1"
+  bool learned = false;
+  EvalRecord metrics;
+};
+
 // Thread-safe: the trainer, clusterer and evaluator actors call it from their own threads.
 class RunRecorder {
  public:
@@ -59,6 +68,8 @@ class RunRecorder {
   void FinishLine();
   void AddEval(const EvalRecord& record);
   void AddClusters(const ClusterRecord& record);
+  void AddReference(const ReferenceRecord& record);
+  std::vector<ReferenceRecord> References() const;
   std::optional<EvalRecord> FindEval(proto::Phase phase, int64_t epoch) const;
   std::vector<ClusterRecord> Clusters() const;
   std::vector<EvalRecord> Evals() const;
@@ -86,6 +97,7 @@ class RunRecorder {
   bool line_open_ = false;
   std::vector<EvalRecord> evals_;
   std::vector<ClusterRecord> clusters_;
+  std::vector<ReferenceRecord> references_;
 };
 
 // "warmup", "gan_warmup", "joint".
@@ -102,7 +114,9 @@ struct FinalTable {
 };
 FinalTable MakeFinalTable(const proto::RunReport& report, const RunRecorder& recorder);
 
-// Writes metrics.jsonl, plots/{map,rank1,clusters}.png, report.md and summary.json into `run_dir`. Throws
+// Writes metrics.jsonl, plots/{map,rank1,clusters,label_quality}.png, report.md and summary.json into `run_dir`.
+// report.md holds the final table, the reference rows (colour histograms, the real-footage split) with GCL's
+// ratio to the strongest histogram, and the pseudo-label diagnosis of every clustering pass. Throws
 // std::runtime_error naming the file on a write error.
 void WriteRunOutputs(const std::string& run_dir, const proto::TrainConfig& config, const proto::RunReport& report,
                      const RunRecorder& recorder, double wall_seconds);

@@ -272,6 +272,10 @@ proto::TrainConfig ResolveTrainConfig(proto::TrainConfig c) {
   Positive(w.lr(), "warmup.lr");
   Require(w.num_negatives() >= 0, "warmup.num_negatives", "negative");
   if (w.num_negatives() == 0) w.set_num_negatives(run.num_negatives());
+  Require(w.background_swap() >= 0.0 && w.background_swap() <= 1.0, "warmup.background_swap",
+          "is a probability: must be in [0, 1]");
+  Require(c.joint().background_swap() >= 0.0 && c.joint().background_swap() <= 1.0, "joint.background_swap",
+          "is a probability: must be in [0, 1]");
 
   proto::AblationConfig& a = *c.mutable_ablation();
   // proto3 enums are open: a number in a config file parses even when it names no value.

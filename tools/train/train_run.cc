@@ -12,6 +12,7 @@
 #include "common/atomic_file.h"
 #include "common/user_path.h"
 #include "tools/train/gcl_backends.h"
+#include "tools/train/reference_evals.h"
 #include "tools/train/run_outputs.h"
 #include "tools/train/train_config.h"
 
@@ -58,6 +59,8 @@ TrainResult RunTraining(const proto::TrainConfig& config, const std::string& wor
                  });
   }
   recorder->FinishLine();
+  // What GCL has to beat: the colour histograms on the same test split (a few seconds).
+  AddTestSplitHistograms(*dataset, recorder.get());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   WriteRunOutputs(result.run_dir, config, result.report, *recorder, seconds);
   return result;

@@ -238,5 +238,46 @@ TEST(Augment, BadOptionsNameTheField) {
   EXPECT_THROW(ValidateTransformOptions(t), std::runtime_error);
 }
 
+TEST(BackgroundSwap, MaskCoversTheDilatedBodyOnly) {
+  // A 128 x 64 render: white, with a grey body block in rows 40..79, columns 24..39.
+  cv::Mat render(128, 64, CV_8UC1, cv::Scalar(255));
+  render(cv::Rect(24, 40, 16, 40)).setTo(cv::Scalar(128));
+  const cv::Mat mask = ForegroundMask(render, 128, 64);
+  ASSERT_EQ(mask.type(), CV_32FC1);
+  // Dilated by 2 pixels at 128 rows: rows 38..81, columns 22..41 are body.
+  EXPECT_FLOAT_EQ(mask.at<float>(60, 30), 1.f);
+  EXPECT_FLOAT_EQ(mask.at<float>(38, 22), 1.f);
+  EXPECT_FLOAT_EQ(mask.at<float>(81, 41), 1.f);
+  EXPECT_FLOAT_EQ(mask.at<float>(37, 30), 0.f);
+  EXPECT_FLOAT_EQ(mask.at<float>(60, 42), 0.f);
+  EXPECT_FLOAT_EQ(mask.at<float>(0, 0), 0.f);
+  EXPECT_NEAR(cv::sum(mask)[0], 44.0 * 20.0, 1e-3);
+  // Resized to the network's input: still in [0, 1], body where the block was.
+  const cv::Mat small = ForegroundMask(render, 80, 40);
+  ASSERT_EQ(small.rows, 80);
+  ASSERT_EQ(small.cols, 40);
+  double lo, hi;
+  cv::minMaxLoc(small, &lo, &hi);
+  EXPECT_GE(lo, 0.0);
+  EXPECT_LE(hi, 1.0);
+  EXPECT_FLOAT_EQ(small.at<float>(37, 19), 1.f);
+  EXPECT_FLOAT_EQ(small.at<float>(5, 5), 0.f);
+  EXPECT_THROW(ForegroundMask(cv::Mat(8, 8, CV_8UC3), 8, 8), std::invalid_argument);
+}
+
+TEST(BackgroundSwap, BlendsPersonOverTheOtherImageByTheMask) {
+  const cv::Mat person(4, 2, CV_8UC3, cv::Scalar(200, 100, 0));
+  const cv::Mat other(4, 2, CV_8UC3, cv::Scalar(0, 50, 250));
+  cv::Mat mask(4, 2, CV_32FC1, cv::Scalar(0.f));
+  mask.at<float>(1, 0) = 1.f;
+  mask.at<float>(2, 1) = 0.25f;
+  const cv::Mat out = SwapBackground(person, mask, other);
+  EXPECT_EQ(out.at<cv::Vec3b>(1, 0), cv::Vec3b(200, 100, 0));  // person
+  EXPECT_EQ(out.at<cv::Vec3b>(0, 0), cv::Vec3b(0, 50, 250));   // background from the other image
+  // 0.25 * person + 0.75 * other, rounded: 50, 62.5 -> 63, 187.5 -> 188.
+  EXPECT_EQ(out.at<cv::Vec3b>(2, 1), cv::Vec3b(50, 63, 188));
+  EXPECT_THROW(SwapBackground(person, mask, cv::Mat(4, 3, CV_8UC3)), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace gcl::data

@@ -127,17 +127,46 @@ TEST(ColourHistogramFeatureTest, SeparatesColoursAndIgnoresSmallChanges) {
   cv::Mat red_shifted = red.clone();
   red_shifted += cv::Scalar(3, 3, 3);
   const cv::Mat blue(128, 64, CV_8UC3, cv::Scalar(200, 40, 30));
-  const auto f_red = ColourHistogramFeature(red);
-  EXPECT_NEAR(HistogramDistance(f_red, ColourHistogramFeature(red_shifted)), 0.f, 1e-6f);
-  // Disjoint histograms in all 6 stripes: each stripe contributes sqrt(2)^2.
-  EXPECT_NEAR(HistogramDistance(f_red, ColourHistogramFeature(blue)), std::sqrt(12.f), 1e-4f);
-  double norm = 0.0;
-  for (float v : f_red) norm += v * v;
-  EXPECT_NEAR(norm, 6.0, 1e-4);  // each stripe is a unit vector after the square root
+  for (const HistogramDescriptor& d : NamedHistogramDescriptors()) {
+    SCOPED_TRACE(d.name);
+    const auto f_red = ColourHistogramFeature(red, d);
+    ASSERT_EQ(f_red.size(), static_cast<size_t>(d.stripes * d.BinsPerStripe()));
+    EXPECT_NEAR(HistogramDistance(f_red, ColourHistogramFeature(red_shifted, d)), 0.f, 1e-6f);
+    // Disjoint histograms in all 6 stripes: each stripe contributes sqrt(2)^2.
+    EXPECT_NEAR(HistogramDistance(f_red, ColourHistogramFeature(blue, d)), std::sqrt(12.f), 1e-4f);
+    double norm = 0.0;
+    for (float v : f_red) norm += v * v;
+    EXPECT_NEAR(norm, 6.0, 1e-4);  // each stripe is a unit vector after the square root
+  }
 }
 
-TEST(ColourHistogramFeatureTest, RejectsWrongImageType) {
-  EXPECT_THROW(ColourHistogramFeature(cv::Mat(8, 8, CV_8UC1)), std::invalid_argument);
+// The distance is the Bhattacharyya (Hellinger) distance: |sqrt(p) - sqrt(q)|^2 = sum over stripes of
+// 2 - 2 BC(p_s, q_s), with BC the Bhattacharyya coefficient of the stripe histograms counted by hand.
+TEST(ColourHistogramFeatureTest, DistanceIsBhattacharyyaOfHandCountedStripes) {
+  const HistogramDescriptor d = HistogramDescriptorByName("hsv16x4x4_half");
+  // Two colours side by side inside the central half (columns 16..47): HSV of pure red (0, 255, 255) falls in
+  // hue bin 0, saturation bin 3, value bin 3; pure green (60, 255, 255) in hue bin 5.
+  cv::Mat a(60, 64, CV_8UC3, cv::Scalar(255, 255, 255)), b;
+  a(cv::Rect(16, 0, 16, 60)).setTo(cv::Scalar(0, 0, 255));
+  a(cv::Rect(32, 0, 16, 60)).setTo(cv::Scalar(0, 255, 0));
+  b = a.clone();
+  b(cv::Rect(32, 0, 8, 60)).setTo(cv::Scalar(0, 0, 255));  // b: 3/4 red, 1/4 green in every stripe
+  // The white outside the central half is not counted, so a stripe of a is (1/2 red, 1/2 green).
+  const double bc = std::sqrt(0.5 * 0.75) + std::sqrt(0.5 * 0.25);
+  const double expected = std::sqrt(6 * (2 - 2 * bc));
+  EXPECT_NEAR(HistogramDistance(ColourHistogramFeature(a, d), ColourHistogramFeature(b, d)), expected, 1e-5);
+  // Over the whole crop the white columns count too, and every stripe has white in both images.
+  const HistogramDescriptor whole = HistogramDescriptorByName("hsv16x4x4_whole");
+  EXPECT_LT(HistogramDistance(ColourHistogramFeature(a, whole), ColourHistogramFeature(b, whole)), expected);
+}
+
+TEST(ColourHistogramFeatureTest, RejectsWrongImageTypeAndUnknownNames) {
+  const HistogramDescriptor d = NamedHistogramDescriptors().front();
+  EXPECT_THROW(ColourHistogramFeature(cv::Mat(8, 8, CV_8UC1), d), std::invalid_argument);
+  HistogramDescriptor broken = d;
+  broken.central_fraction = 0.0;
+  EXPECT_THROW(ColourHistogramFeature(cv::Mat(8, 8, CV_8UC3), broken), std::invalid_argument);
+  EXPECT_THROW(HistogramDescriptorByName("rgb"), std::invalid_argument);
 }
 
 TEST(EvaluateHistogramBaselineTest, RanksTheSameColouredPersonFirst) {
@@ -159,11 +188,15 @@ TEST(EvaluateHistogramBaselineTest, RanksTheSameColouredPersonFirst) {
       cv::imwrite((root / "bounding_box_test/0002_c2s1_000040_00.jpg").string(), person({0, 190, 0}, {5, 5, 5})));
   ASSERT_TRUE(cv::imwrite((root / "bounding_box_test/0000_c2s1_000050_00.jpg").string(),
                           cv::Mat(128, 64, CV_8UC3, cv::Scalar(0, 200, 200))));
-  const clustering::ReidMetrics m = EvaluateHistogramBaseline(root.string());
-  EXPECT_EQ(m.num_valid_queries, 2);
-  EXPECT_DOUBLE_EQ(m.map, 1.0);
-  EXPECT_DOUBLE_EQ(m.Rank(1), 1.0);
-  EXPECT_THROW(EvaluateHistogramBaseline((root / "missing").string()), std::runtime_error);
+  for (const HistogramDescriptor& d : NamedHistogramDescriptors()) {
+    SCOPED_TRACE(d.name);
+    const clustering::ReidMetrics m = EvaluateHistogramBaseline(root.string(), d);
+    EXPECT_EQ(m.num_valid_queries, 2);
+    EXPECT_DOUBLE_EQ(m.map, 1.0);
+    EXPECT_DOUBLE_EQ(m.Rank(1), 1.0);
+  }
+  EXPECT_THROW(EvaluateHistogramBaseline((root / "missing").string(), NamedHistogramDescriptors().front()),
+               std::runtime_error);
 }
 
 }  // namespace
