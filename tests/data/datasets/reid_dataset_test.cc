@@ -180,16 +180,19 @@ TEST(Market1501, CorruptImagesSkippedThenFatal) {
     EXPECT_THAT(error, HasSubstr("1 of 20 images in " + dir.path() + "/bounding_box_train"));
     EXPECT_THAT(error, HasSubstr(bad));
   }
-  // A JPEG signature followed by garbage passes the header check but not a decode.
+  // A JPEG signature followed by garbage: the header check walks the JPEG's segments and finds the first one
+  // running past the end of the file, without decoding.
   testing::WriteText(bad, std::string("\xFF\xD8\xFF\xE0", 4) + std::string(200, 'x'));
-  DatasetOptions header_only;
-  header_only.image_check = ImageCheck::kHeader;
-  EXPECT_EQ(LoadMarket1501(dir.path(), header_only).corrupt.count, 0);
-  DatasetOptions decode;
-  decode.image_check = ImageCheck::kDecode;
-  decode.max_corrupt_fraction = 0.1;
-  decode.threads = 2;
-  EXPECT_EQ(LoadMarket1501(dir.path(), decode).corrupt.count, 1);
+  for (ImageCheck check : {ImageCheck::kHeader, ImageCheck::kDecode}) {
+    DatasetOptions options;
+    options.image_check = check;
+    options.max_corrupt_fraction = 0.1;
+    options.threads = 2;
+    const ReidDataset d = LoadMarket1501(dir.path(), options);
+    EXPECT_EQ(d.corrupt.count, 1);
+    ASSERT_EQ(d.corrupt.first_problems.size(), 1u);
+    EXPECT_THAT(d.corrupt.first_problems[0], HasSubstr("runs past the end of the file (truncated)"));
+  }
 }
 
 TEST(Market1501, EmptyTrainSet) {
