@@ -61,6 +61,9 @@ StatusOr<ImageHeader> InspectJpeg(std::string_view b) {
     }
     const bool frame = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (frame) {
+      // One frame per file (libjpeg decodes the first): a second frame header could claim other dimensions than
+      // the ones checked against the pixel limit.
+      if (have_frame) return MakeError("JPEG with a second frame header at byte " + std::to_string(pos - 2));
       if (length < 8) return MakeError("JPEG: frame header of " + std::to_string(length) + " bytes");
       h.height = BigEndian16(b, pos + 3);
       h.width = BigEndian16(b, pos + 5);

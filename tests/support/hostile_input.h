@@ -4,7 +4,9 @@
 //   const Outcome o = RunBounded("cyclic .pth", {}, [&] { models::ReadCheckpoint(path); });
 //   EXPECT_EQ(o.kind, Outcome::Kind::kThrew);                 // a clear error, not a hang or a 4 GB allocation
 //
-//   FuzzReport r = FuzzFile({sample}, TestTmpDir() / "x.npy", {.seed = 1, .iterations = 2000},
+//   FuzzOptions options;
+//   options.iterations = 2000;
+//   FuzzReport r = FuzzFile({sample}, TestTmpDir() / "x.npy", options,
 //                           [](const std::string& path) { clustering::ReadNpy(path); });
 //   EXPECT_GT(r.threw, 0);
 //
@@ -148,16 +150,24 @@ inline Outcome RunBounded(const std::string& what, const Limits& limits, const s
   return outcome;
 }
 
+// Where most edits of a mutant land: the first `bytes` of the file (a header, where the sizes live), or the last
+// (a zip's central directory). 0: anywhere.
+struct Focus {
+  size_t bytes = 0;
+  bool at_end = false;
+};
+
 // 1 to 4 random edits of `sample`: bit flips, bytes set to boundary values, 16/32/64-bit integers (either byte
-// order) set to boundary values, truncation, a chunk deleted, duplicated or overwritten with random bytes. With
-// `focus_bytes` > 0 most edits land in the first focus_bytes (a format's header, where the sizes live).
-inline std::string Mutate(const std::string& sample, std::mt19937_64* rng, size_t focus_bytes = 0) {
+// order) set to boundary values, truncation, a chunk deleted, duplicated or overwritten with random bytes. Seven
+// edits in ten land in the focus, when there is one.
+inline std::string Mutate(const std::string& sample, std::mt19937_64* rng, Focus focus = {}) {
   std::string s = sample;
   auto below = [&](uint64_t n) { return n == 0 ? uint64_t{0} : (*rng)() % n; };
   auto position = [&]() -> size_t {
     if (s.empty()) return 0;
-    const size_t span = focus_bytes > 0 && below(10) < 7 ? std::min(focus_bytes, s.size()) : s.size();
-    return static_cast<size_t>(below(span));
+    if (focus.bytes == 0 || below(10) >= 7) return static_cast<size_t>(below(s.size()));
+    const size_t span = std::min(focus.bytes, s.size());
+    return static_cast<size_t>(below(span)) + (focus.at_end ? s.size() - span : 0);
   };
   static const uint64_t kBoundaries[] = {0,          1,          0x7F,       0x80,       0xFF,     0x7FFF,
                                          0x8000,     0xFFFF,     0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
@@ -210,7 +220,7 @@ struct FuzzOptions {
   uint64_t seed = 1;
   int iterations = 1000;
   Limits limits;
-  size_t focus_bytes = 0;
+  Focus focus;
 };
 
 struct FuzzReport {
@@ -228,7 +238,7 @@ inline FuzzReport FuzzFile(const std::vector<std::string>& samples, const std::f
   std::mt19937_64 rng(options.seed);
   FuzzReport report;
   for (int i = 0; i < options.iterations; ++i) {
-    const std::string mutant = Mutate(samples[rng() % samples.size()], &rng, options.focus_bytes);
+    const std::string mutant = Mutate(samples[rng() % samples.size()], &rng, options.focus);
     {
       std::ofstream out(path, std::ios::binary | std::ios::trunc);
       out.write(mutant.data(), static_cast<std::streamsize>(mutant.size()));
