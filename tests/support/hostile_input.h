@@ -158,8 +158,8 @@ struct Focus {
 };
 
 // 1 to 4 random edits of `sample`: bit flips, bytes set to boundary values, 16/32/64-bit integers (either byte
-// order) set to boundary values, truncation, a chunk deleted, duplicated or overwritten with random bytes. Seven
-// edits in ten land in the focus, when there is one.
+// order) set to boundary values, a decimal number in the text set to a boundary value, truncation, a chunk
+// deleted, duplicated or overwritten with random bytes. Seven edits in ten land in the focus, when there is one.
 inline std::string Mutate(const std::string& sample, std::mt19937_64* rng, Focus focus = {}) {
   std::string s = sample;
   auto below = [&](uint64_t n) { return n == 0 ? uint64_t{0} : (*rng)() % n; };
@@ -175,7 +175,7 @@ inline std::string Mutate(const std::string& sample, std::mt19937_64* rng, Focus
   const int edits = 1 + static_cast<int>(below(4));
   for (int e = 0; e < edits && !s.empty(); ++e) {
     const size_t at = position();
-    switch (below(8)) {
+    switch (below(9)) {
       case 0:
         s[at] = static_cast<char>(s[at] ^ (1 << below(8)));
         break;
@@ -208,6 +208,18 @@ inline std::string Mutate(const std::string& sample, std::mt19937_64* rng, Focus
           s[k] = static_cast<char>(below(256));
         }
         break;
+      case 7: {
+        // A number written in text (a .npy shape, a JSON offset, a CSV column) replaced by a boundary value: the
+        // sizes that text headers promise.
+        static const char* kNumbers[] = {"0", "-1", "1000000000", "4294967296", "100000000000",
+                                         "9223372036854775807", "99999999999999999999", "1e308", "nan"};
+        size_t begin = at;
+        while (begin < s.size() && (s[begin] < '0' || s[begin] > '9')) ++begin;
+        size_t end = begin;
+        while (end < s.size() && s[end] >= '0' && s[end] <= '9') ++end;
+        if (begin < s.size()) s.replace(begin, end - begin, kNumbers[below(std::size(kNumbers))]);
+        break;
+      }
       default:
         s.insert(at, std::string(static_cast<size_t>(below(8) + 1), static_cast<char>(below(256))));
         break;

@@ -48,12 +48,12 @@ fs::path WorkDir() {
   return dir;
 }
 
-// Runs the command from an empty folder (as `bazel run` would, with BUILD_WORKING_DIRECTORY), limited to 60 s so
-// that a command line wrongly accepted cannot start a long job.
+// Runs the command as `bazel run` does: in its runfiles (where configs/ is), with the user's folder (an empty one
+// here) in BUILD_WORKING_DIRECTORY; limited to 60 s so that a command line wrongly accepted cannot run a long job.
 Result Launch(const std::string& path, const std::string& args) {
-  const std::string binary = std::string(std::getenv("TEST_SRCDIR")) + "/gcl_cpp/" + path;
-  const std::string command = "cd " + WorkDir().string() + " && BUILD_WORKING_DIRECTORY=" + WorkDir().string() +
-                              " timeout 60 " + binary + " " + args + " 2>&1";
+  const std::string runfiles = std::string(std::getenv("TEST_SRCDIR")) + "/gcl_cpp";
+  const std::string command = "cd " + runfiles + " && BUILD_WORKING_DIRECTORY=" + WorkDir().string() +
+                              " timeout 60 " + runfiles + "/" + path + " " + args + " 2>&1";
   Result r;
   FILE* pipe = popen(command.c_str(), "r");
   std::array<char, 4096> buffer;
