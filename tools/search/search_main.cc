@@ -31,8 +31,7 @@
 namespace {
 
 cv::Mat Cell(const std::string& path, int h, int w, const cv::Scalar& border, const std::string& caption) {
-  cv::Mat image = cv::imread(path);
-  if (image.empty()) throw std::runtime_error(path + ": cannot read the image");
+  cv::Mat image = gcl::data::DecodeBgr(path);  // checked by its header first, as for the features
   cv::resize(image, image, {w, h}, 0, 0, cv::INTER_CUBIC);
   cv::Mat cell(h + 28, w + 8, CV_8UC3, cv::Scalar(255, 255, 255));
   cv::rectangle(cell, {0, 0}, {w + 7, h + 7}, border, cv::FILLED);
