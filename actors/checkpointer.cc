@@ -26,7 +26,9 @@ constexpr char kPrefix[] = "checkpoint-";
 
 // The size is checked before anything is read: a checkpoint above protobuf's 2 GiB cannot parse, and a link to
 // a device such as /dev/zero would never end.
-std::string ReadFile(const fs::path& path) { return ReadWholeFile(path.string(), kMaxProtobufBytes, "checkpoint file"); }
+std::string ReadFile(const fs::path& path) {
+  return ReadWholeFile(path.string(), kMaxProtobufBytes, "checkpoint file");
+}
 
 // Removes old checkpoint files, keeping `current` and the `keep` newest others (names sort by step).
 void Prune(const fs::path& directory, const std::string& current, int keep) {

@@ -43,13 +43,13 @@ std::vector<std::string> WorkerFlagNames() { return {"role", "port", "bind", "th
 
 void AddClusterFlags(FlagSet* flags, ClusterFlags* cluster) {
   flags->String("workers", &cluster->workers, "HOST:PORT,...", "coordinator: the worker nodes");
-  flags->Int("max_attempts", &cluster->max_attempts,
-             "coordinator: tries per job before it is reported lost (0: 2)")
+  flags->Int("max_attempts", &cluster->max_attempts, "coordinator: tries per job before it is reported lost (0: 2)")
       .Min(0)
       .Max(1000);
-  flags->Int("job_timeout_s", &cluster->job_timeout_s,
-             "coordinator: seconds without a job's result before its worker counts as lost\n"
-             "(0: 3600 for --features, 604800 for train jobs)")
+  flags
+      ->Int("job_timeout_s", &cluster->job_timeout_s,
+            "coordinator: seconds without a job's result before its worker counts as lost\n"
+            "(0: 3600 for --features, 604800 for train jobs)")
       .Min(0);
 }
 

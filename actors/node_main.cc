@@ -22,8 +22,9 @@ int main(int argc, char** argv) {
     gcl::actors::WorkerFlags worker;
     gcl::actors::ClusterFlags cluster;
     gcl::actors::ClusterJobFlags job;
-    gcl::FlagSet flags("node", "node --role=worker [--port=4242] ... | node --role=coordinator --workers=HOST:PORT,... "
-                               "--features=A.npy,B.npy [flags]",
+    gcl::FlagSet flags("node",
+                       "node --role=worker [--port=4242] ... | node --role=coordinator --workers=HOST:PORT,... "
+                       "--features=A.npy,B.npy [flags]",
                        "A node of a distributed clustering job (job kind \"cluster\"): workers serve until killed; a "
                        "coordinator hands one job per features file to them.");
     flags.String("role", &role, "worker|coordinator", "what this node does").Required();

@@ -137,8 +137,7 @@ std::vector<std::string> SplitCsvLine(const std::string& path, int64_t line_numb
   return fields;
 }
 
-int64_t ParseInteger(const std::string& path, int64_t line_number, const std::string& column,
-                     const std::string& text) {
+int64_t ParseInteger(const std::string& path, int64_t line_number, const std::string& column, const std::string& text) {
   int64_t value = 0;
   if (const std::string problem = gcl::ParseInteger(text, &value); !problem.empty()) {
     Fail(path, "line " + std::to_string(line_number) + ": " + column + " '" + text + "' is " +

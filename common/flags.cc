@@ -94,9 +94,8 @@ FlagSet::Flag& FlagSet::Int(const std::string& name, int* value, const std::stri
   f.default_text = std::to_string(*value);
   f.set = [value](const Flag& flag, const std::string& text) {
     int64_t parsed = 0;
-    std::string problem =
-        ParseInteger(text, LowerBound(flag.has_min, flag.min, std::numeric_limits<int>::min()),
-                     UpperBound(flag.has_max, flag.max, std::numeric_limits<int>::max()), &parsed);
+    std::string problem = ParseInteger(text, LowerBound(flag.has_min, flag.min, std::numeric_limits<int>::min()),
+                                       UpperBound(flag.has_max, flag.max, std::numeric_limits<int>::max()), &parsed);
     if (problem.empty()) *value = static_cast<int>(parsed);
     return problem;
   };
@@ -146,8 +145,8 @@ FlagSet::Flag& FlagSet::Bool(const std::string& name, bool* value, const std::st
   return f;
 }
 
-FlagSet::Flag& FlagSet::List(const std::string& name, std::vector<std::string>* values,
-                             const std::string& placeholder, const std::string& help) {
+FlagSet::Flag& FlagSet::List(const std::string& name, std::vector<std::string>* values, const std::string& placeholder,
+                             const std::string& help) {
   Flag& f = Add(Flag::Kind::kList, name, placeholder, help);
   f.set = [values](const Flag&, const std::string& text) {
     values->push_back(text);

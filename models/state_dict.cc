@@ -134,10 +134,18 @@ class Unpickler {
           return stack_.back();
         }
         case '(': marks_.push_back(stack_.size()); break;  // MARK
-        case '}': stack_.push_back(New(PyValue::Kind::kDict)); break;
-        case ']': stack_.push_back(New(PyValue::Kind::kList)); break;
-        case ')': stack_.push_back(New(PyValue::Kind::kTuple)); break;
-        case 'N': stack_.push_back(New(PyValue::Kind::kNone)); break;
+        case '}':
+          stack_.push_back(New(PyValue::Kind::kDict));
+          break;
+        case ']':
+          stack_.push_back(New(PyValue::Kind::kList));
+          break;
+        case ')':
+          stack_.push_back(New(PyValue::Kind::kTuple));
+          break;
+        case 'N':
+          stack_.push_back(New(PyValue::Kind::kNone));
+          break;
         case 0x88: case 0x89: {
           auto v = New(PyValue::Kind::kBool);
           v->b = op == 0x88;
@@ -806,7 +814,8 @@ std::map<std::string, ZipRecord> ReadZipDirectory(const std::string& path) {
     r.method = static_cast<uint32_t>(LittleEndianAt(directory, at + 10, 2));
     r.compressed = LittleEndianAt(directory, at + 20, 4);
     r.uncompressed = LittleEndianAt(directory, at + 24, 4);
-    const size_t name_length = LittleEndianAt(directory, at + 28, 2), extra_length = LittleEndianAt(directory, at + 30, 2),
+    const size_t name_length = LittleEndianAt(directory, at + 28, 2),
+                 extra_length = LittleEndianAt(directory, at + 30, 2),
                  comment_length = LittleEndianAt(directory, at + 32, 2);
     if (at + 46 + name_length + extra_length + comment_length > directory.size()) {
       Fail(path, "zip central directory is damaged (entry " + std::to_string(e) + ")");
@@ -827,13 +836,13 @@ std::map<std::string, ZipRecord> ReadZipDirectory(const std::string& path) {
       x += 4 + size;
     }
     // Stored records hold their bytes as they are; deflate expands at most 1032:1.
-    const bool plausible = r.compressed <= file_size &&
-                           ((r.method == 0 && r.uncompressed == r.compressed) ||
-                            (r.method == 8 && r.uncompressed <= r.compressed * 1032 + 1024));
+    const bool plausible =
+        r.compressed <= file_size && ((r.method == 0 && r.uncompressed == r.compressed) ||
+                                      (r.method == 8 && r.uncompressed <= r.compressed * 1032 + 1024));
     if (!plausible) {
       Fail(path, "zip record " + name + " claims " + std::to_string(r.uncompressed) + " bytes from " +
-                     std::to_string(r.compressed) + " stored bytes (method " + std::to_string(r.method) + ") in a file of " +
-                     std::to_string(file_size) + " bytes");
+                     std::to_string(r.compressed) + " stored bytes (method " + std::to_string(r.method) +
+                     ") in a file of " + std::to_string(file_size) + " bytes");
     }
     const size_t slash = name.find('/');
     records[slash == std::string::npos ? name : name.substr(slash + 1)] = r;
@@ -841,7 +850,6 @@ std::map<std::string, ZipRecord> ReadZipDirectory(const std::string& path) {
   }
   return records;
 }
-
 
 Checkpoint ReadTorchZipOrThrowC10(const std::string& path) {
   const std::string magic = ReadPrefix(path, 4);
@@ -860,7 +868,8 @@ Checkpoint ReadTorchZipOrThrowC10(const std::string& path) {
     Fail(path, "zip archive has no data.pkl (a TorchScript archive? only torch.save files are supported)");
   }
   if (zip->hasRecord("byteorder")) {
-    if (!records.count("byteorder") || records.at("byteorder").uncompressed > 16) Fail(path, "byteorder record is damaged");
+    if (!records.count("byteorder") || records.at("byteorder").uncompressed > 16)
+      Fail(path, "byteorder record is damaged");
     at::DataPtr ptr;
     size_t n = 0;
     std::tie(ptr, n) = zip->getRecord("byteorder");
@@ -985,7 +994,8 @@ Checkpoint ReadSafetensors(const std::string& path) {
   for (int k = 0; k < 8; ++k) header_len |= static_cast<uint64_t>(len_bytes[k]) << (8 * k);
   if (header_len > file_size - 8) Fail(path, "safetensors header length " + std::to_string(header_len) + " exceeds the file");
   // The format's own reader refuses headers above 100 MB; ours are a few KB.
-  if (header_len > 100000000) Fail(path, "safetensors header of " + std::to_string(header_len) + " bytes (at most 100 MB)");
+  if (header_len > 100000000)
+    Fail(path, "safetensors header of " + std::to_string(header_len) + " bytes (at most 100 MB)");
   std::string header(header_len, '\0');
   in.read(header.data(), static_cast<std::streamsize>(header_len));
   const Json root = JsonParser(path, header).Parse();
@@ -1059,7 +1069,8 @@ Checkpoint ReadSafetensors(const std::string& path) {
             [](const SafetensorsEntry* a, const SafetensorsEntry* b) { return a->begin < b->begin; });
   for (size_t i = 1; i < by_offset.size(); ++i) {
     if (by_offset[i]->begin < by_offset[i - 1]->end) {
-      Fail(path, "tensors '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name + "' overlap in the data section");
+      Fail(path,
+           "tensors '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name + "' overlap in the data section");
     }
   }
   for (const SafetensorsEntry& e : entries) {

@@ -136,8 +136,8 @@ std::vector<RawItem> DropCorrupt(std::vector<RawItem> items, const std::string& 
   if (fraction > options.max_corrupt_fraction) {
     const size_t bad_count = bad.size();
     bad.resize(std::min<size_t>(bad.size(), kExamples));
-    throw std::runtime_error(dataset + ": " + std::to_string(bad_count) + " of " +
-                             std::to_string(items.size()) + " images in " + source +
+    throw std::runtime_error(dataset + ": " + std::to_string(bad_count) + " of " + std::to_string(items.size()) +
+                             " images in " + source +
                              " are missing, unreadable, corrupt, truncated or too large, more than "
                              "max_corrupt_fraction " +
                              std::to_string(options.max_corrupt_fraction) + " (first: " + JoinExamples(bad) + ")");

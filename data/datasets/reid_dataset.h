@@ -80,7 +80,7 @@ struct ReidDataset {
 };
 
 enum class ImageCheck {
-  kNone,    // trust the files
+  kNone,  // trust the files
   // Each file is read once, not decoded (data/pipeline/image_header.h): a JPEG, PNG or BMP that is complete (a
   // JPEG reaches its end-of-image marker, a PNG its IEND chunk, a BMP's pixel array fits) and within
   // max_image_pixels. Catches truncated files, which a decoder would fill with grey and only warn about.

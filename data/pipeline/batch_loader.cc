@@ -87,7 +87,8 @@ Batch BatchLoader::Load(const std::vector<Sample>& samples, uint64_t epoch, uint
     if (draw.erase) EraseChw(img, 3, h, w, draw.erase_rect);
     if (structures) {
       NormalizeToChw(prepare(DecodeLuma(r.StructurePath(0), t.max_image_pixels)), kStructureNorm, s_ori + i * plane);
-      NormalizeToChw(prepare(DecodeLuma(r.StructurePath(new_angle), t.max_image_pixels)), kStructureNorm, s_new + i * plane);
+      NormalizeToChw(prepare(DecodeLuma(r.StructurePath(new_angle), t.max_image_pixels)), kStructureNorm,
+                     s_new + i * plane);
     }
     angle[i] = new_angle;
     index[i] = s.index;

@@ -79,8 +79,8 @@ AugmentDraw DrawAugment(const TransformOptions& options, SampleRng* rng);
 // Decoders. Each reads the file once, checks it by its header and structure (data/pipeline/image_header.h: a JPEG,
 // PNG or BMP that is complete and has at most `max_pixels` pixels) and decodes it without EXIF rotation (as PIL).
 // They throw std::runtime_error naming the file and the problem: missing, truncated, too large, undecodable.
-cv::Mat DecodeBgr(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);   // 8UC3, OpenCV's BGR
-cv::Mat DecodeRgb(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);   // 8UC3 in RGB order
+cv::Mat DecodeBgr(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);  // 8UC3, OpenCV's BGR
+cv::Mat DecodeRgb(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);  // 8UC3 in RGB order
 // 8UC1, PIL convert('L'): (19595 R + 38470 G + 7471 B + 2^15) >> 16
 cv::Mat DecodeLuma(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);
 

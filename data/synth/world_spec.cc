@@ -159,7 +159,8 @@ void ApplyWorldSpecOverrides(const std::string& overrides, WorldSpec& spec) {
       problem = ParseReal(value, -std::numeric_limits<float>::max(), std::numeric_limits<float>::max(), &parsed);
       if (problem.empty()) *std::get<float*>(it->second) = static_cast<float>(parsed);
     }
-    if (!problem.empty()) throw std::runtime_error("WorldSpec." + name + ": bad value '" + value + "' (" + problem + ")");
+    if (!problem.empty())
+      throw std::runtime_error("WorldSpec." + name + ": bad value '" + value + "' (" + problem + ")");
   }
 }
 

@@ -81,7 +81,8 @@ void ReadCheckpointLikeResume(const std::string& path) {
   if (!c.ParseFromString(bytes)) throw std::runtime_error(path + ": does not parse as a gcl.proto.Checkpoint");
   if (const std::string problem = ValidateCheckpoint(c); !problem.empty()) throw std::runtime_error(problem);
   for (const proto::ModuleState& module : c.networks()) {
-    for (const proto::NamedTensor& t : module.tensors()) proto::DecodeTensorOrThrow(t.tensor(), module.name() + "." + t.name());
+    for (const proto::NamedTensor& t : module.tensors())
+      proto::DecodeTensorOrThrow(t.tensor(), module.name() + "." + t.name());
   }
   if (c.has_memory_features()) proto::DecodeTensorOrThrow(c.memory_features(), "memory_features");
   ResolveRunConfig(c.config());

@@ -59,7 +59,7 @@ TEST(FeatureIoFuzz, SampleCsv) {
   std::vector<SampleInfo> samples;
   for (int i = 0; i < 30; ++i) {
     samples.push_back({i % 7 == 0 ? "dir,with comma/\"q\"_" + std::to_string(i) + ".jpg"
-                                   : "bounding_box_test/" + std::to_string(i) + "_c1s1_000151_01.jpg",
+                                  : "bounding_box_test/" + std::to_string(i) + "_c1s1_000151_01.jpg",
                        i % 5 - 1, i % 6});
   }
   WriteSampleCsv(csv, samples);

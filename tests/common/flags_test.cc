@@ -148,11 +148,11 @@ TEST(FlagSetTest, HelpListsEveryFlagWithDefaultsAndRunsNothing) {
 
 TEST(RunCommandTest, StatusAndMessages) {
   testing::internal::CaptureStderr();
-  EXPECT_EQ(RunCommand("train", 1, [] () -> int { throw FlagError("--threads=abc: not a whole number"); }), 2);
+  EXPECT_EQ(RunCommand("train", 1, []() -> int { throw FlagError("--threads=abc: not a whole number"); }), 2);
   EXPECT_EQ(testing::internal::GetCapturedStderr(),
             "train: --threads=abc: not a whole number\n(train --help lists the flags)\n");
   testing::internal::CaptureStderr();
-  EXPECT_EQ(RunCommand("train", 1, [] () -> int { throw std::runtime_error("data.root: missing"); }), 1);
+  EXPECT_EQ(RunCommand("train", 1, []() -> int { throw std::runtime_error("data.root: missing"); }), 1);
   EXPECT_EQ(testing::internal::GetCapturedStderr(), "train: data.root: missing\n");
   EXPECT_EQ(RunCommand("train", 1, [] { return 0; }), 0);
 }

@@ -106,10 +106,10 @@ TEST(ExtractTool, InputSizesOutOfRangeAreRefusedBeforeTheNetworkRuns) {
   o.width = 1.0 / 16;
   o.embedding_dim = 8;
   models::IdentityEncoder net(o);
-  for (const auto& [h, w, problem] : std::vector<std::tuple<int, int, std::string>>{
-           {0, 128, "image height 0 is outside 32..4096"},
-           {256, 8, "image width 8 is outside 16..4096"},
-           {100000, 128, "image height 100000 is outside 32..4096"}}) {
+  for (const auto& [h, w, problem] :
+       std::vector<std::tuple<int, int, std::string>>{{0, 128, "image height 0 is outside 32..4096"},
+                                                      {256, 8, "image width 8 is outside 16..4096"},
+                                                      {100000, 128, "image height 100000 is outside 32..4096"}}) {
     ExtractOptions options;
     options.height = h;
     options.width = w;

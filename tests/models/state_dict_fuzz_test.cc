@@ -67,19 +67,19 @@ TEST(StateDictFuzz, PicklesOfZipArchives) {
       (name == "data.pkl" ? pickle : records.emplace_back(name, "").second) = std::move(bytes);
     }
     const std::string archive = (TestTmpDir() / ("mutant_" + fixture)).string();
-    const FuzzReport r = FuzzFile({pickle}, TestTmpDir() / "data.pkl", Options(seed++, 1500),
-                                  [&](const std::string& pickle_path) {
-                                    const std::string mutant = Bytes(pickle_path);
-                                    {
-                                      caffe2::serialize::PyTorchStreamWriter writer(archive);
-                                      writer.writeRecord("data.pkl", mutant.data(), mutant.size());
-                                      for (const auto& [name, bytes] : records) {
-                                        writer.writeRecord(name, bytes.data(), bytes.size());
-                                      }
-                                      writer.writeEndOfFile();
-                                    }
-                                    ReadCheckpoint(archive);
-                                  });
+    const FuzzReport r =
+        FuzzFile({pickle}, TestTmpDir() / "data.pkl", Options(seed++, 1500), [&](const std::string& pickle_path) {
+          const std::string mutant = Bytes(pickle_path);
+          {
+            caffe2::serialize::PyTorchStreamWriter writer(archive);
+            writer.writeRecord("data.pkl", mutant.data(), mutant.size());
+            for (const auto& [name, bytes] : records) {
+              writer.writeRecord(name, bytes.data(), bytes.size());
+            }
+            writer.writeEndOfFile();
+          }
+          ReadCheckpoint(archive);
+        });
     ExpectBothOutcomes(r, "data.pkl of " + fixture);
   }
 }

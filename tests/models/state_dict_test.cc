@@ -307,7 +307,6 @@ TEST(LoadStateDict, MissingAndMisShapedKeysAreNamed) {
   EXPECT_EQ(r.missing, std::vector<std::string>{"bias"});
 }
 
-
 // ---------------------------------------------------------------------------------------------------------
 // Hostile files (issue 18): each of these hung, crashed or allocated without bound before the reader was bounded.
 
@@ -338,16 +337,16 @@ std::string WriteTorchZip(const std::string& name, const std::string& pickle,
 
 TEST(HostilePickles, ADictThatHoldsItselfIsRefused) {
   // torch.save of d = {}; d['state_dict'] = d: the reader followed 'state_dict' forever at 100 % CPU.
-  const std::string self = WriteTorchZip(
-      "self.pth", kProto2 + "}" + MemoPut(0) + PickleString("state_dict") + MemoGet(0) + "s.");
+  const std::string self =
+      WriteTorchZip("self.pth", kProto2 + "}" + MemoPut(0) + PickleString("state_dict") + MemoGet(0) + "s.");
   Outcome o = RunBounded("reading " + self, {20, uint64_t{1} << 30}, [&] { ReadCheckpoint(self); });
   EXPECT_EQ(o.kind, Outcome::Kind::kThrew) << o.message;
   EXPECT_THAT(o.message, HasSubstr(self));
   EXPECT_THAT(o.message, HasSubstr("the 'state_dict' entry contains the dict that holds it (a cyclic pickle)"));
   // a['state_dict'] = b; b['model'] = a.
-  const std::string pair = WriteTorchZip(
-      "pair.pth", kProto2 + "}" + MemoPut(0) + PickleString("state_dict") + "}" + MemoPut(1) + "s" + MemoGet(1) +
-                      PickleString("model") + MemoGet(0) + "s0.");
+  const std::string pair =
+      WriteTorchZip("pair.pth", kProto2 + "}" + MemoPut(0) + PickleString("state_dict") + "}" + MemoPut(1) + "s" +
+                                    MemoGet(1) + PickleString("model") + MemoGet(0) + "s0.");
   o = RunBounded("reading " + pair, {20, uint64_t{1} << 30}, [&] { ReadCheckpoint(pair); });
   EXPECT_EQ(o.kind, Outcome::Kind::kThrew) << o.message;
   EXPECT_THAT(o.message, HasSubstr("the 'model' entry contains the dict that holds it"));
@@ -397,8 +396,8 @@ TEST(HostileZip, ARecordClaimingGigabytesIsRefusedBeforeItIsAllocated) {
   // data/0 is 16 bytes; its directory entry is patched to say "deflated, 4 GB uncompressed".
   const std::string pickle = kProto2 + "}" + MemoPut(0) + PickleString("w") + "ctorch._utils\n_rebuild_tensor_v2\n(" +
                              "(" + PickleString("storage") + "ctorch\nFloatStorage\n" + PickleString("0") +
-                             PickleString("cpu") + PickleInt(4) + "tQ" + kOffsetZero + PickleInt(4) + "\x85K\x01\x85\x89" +
-                             "ccollections\nOrderedDict\n)RtRs.";
+                             PickleString("cpu") + PickleInt(4) + "tQ" + kOffsetZero + PickleInt(4) +
+                             "\x85K\x01\x85\x89" + "ccollections\nOrderedDict\n)RtRs.";
   const std::string path = WriteTorchZip("claims.pth", pickle, {{"data/0", std::string(16, '\0')}});
   ASSERT_EQ(ReadCheckpoint(path).tensors.size(), 1u);  // as written, it reads
   std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
@@ -437,8 +436,11 @@ TEST(LoadStateDict, NonFiniteValuesAreRefusedNamingTheKey) {
   torch::nn::Linear target(3, 2);
   torch::Tensor weight = torch::ones({2, 3});
   weight[1][2] = std::numeric_limits<float>::quiet_NaN();
-  ExpectError([&] { LoadStateDict(*target, {{"weight", weight}, {"bias", torch::ones({2})}}, {}, "ckpt.pth"); },
-              {"ckpt.pth", "'weight'", "1 NaN or Inf value of 6"});
+  ExpectError(
+      [&] {
+        LoadStateDict(*target, {{"weight", weight}, {"bias", torch::ones({2})}}, {}, "ckpt.pth");
+      },
+      {"ckpt.pth", "'weight'", "1 NaN or Inf value of 6"});
   LoadOptions lenient;
   lenient.require_finite = false;
   EXPECT_NO_THROW(LoadStateDict(*target, {{"weight", weight}, {"bias", torch::ones({2})}}, lenient, "ckpt.pth"));

@@ -45,7 +45,7 @@
 namespace gcl::testing_support {
 
 struct Limits {
-  double seconds = 10;                         // one call; a hang ends the test process
+  double seconds = 10;                        // one call; a hang ends the test process
   uint64_t memory_bytes = uint64_t{1} << 30;  // address space a call may add
 };
 
@@ -73,8 +73,8 @@ class Watchdog {
   }
   void Arm(double seconds, const std::string& what) {
     std::lock_guard<std::mutex> lock(mutex_);
-    deadline_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                       std::chrono::duration<double>(seconds));
+    deadline_ = std::chrono::steady_clock::now() +
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
     what_ = what;
     seconds_ = seconds;
     armed_ = true;
@@ -169,9 +169,20 @@ inline std::string Mutate(const std::string& sample, std::mt19937_64* rng, Focus
     const size_t span = std::min(focus.bytes, s.size());
     return static_cast<size_t>(below(span)) + (focus.at_end ? s.size() - span : 0);
   };
-  static const uint64_t kBoundaries[] = {0,          1,          0x7F,       0x80,       0xFF,     0x7FFF,
-                                         0x8000,     0xFFFF,     0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
-                                         0x3B9ACA00 /* 1e9 */,   0x7FFFFFFFFFFFFFFFull,   ~uint64_t{0}};
+  static const uint64_t kBoundaries[] = {0,
+                                         1,
+                                         0x7F,
+                                         0x80,
+                                         0xFF,
+                                         0x7FFF,
+                                         0x8000,
+                                         0xFFFF,
+                                         0x7FFFFFFF,
+                                         0x80000000,
+                                         0xFFFFFFFF,
+                                         0x3B9ACA00 /* 1e9 */,
+                                         0x7FFFFFFFFFFFFFFFull,
+                                         ~uint64_t{0}};
   const int edits = 1 + static_cast<int>(below(4));
   for (int e = 0; e < edits && !s.empty(); ++e) {
     const size_t at = position();
@@ -211,8 +222,9 @@ inline std::string Mutate(const std::string& sample, std::mt19937_64* rng, Focus
       case 7: {
         // A number written in text (a .npy shape, a JSON offset, a CSV column) replaced by a boundary value: the
         // sizes that text headers promise.
-        static const char* kNumbers[] = {"0", "-1", "1000000000", "4294967296", "100000000000",
-                                         "9223372036854775807", "99999999999999999999", "1e308", "nan"};
+        static const char* kNumbers[] = {
+            "0",     "-1", "1000000000", "4294967296", "100000000000", "9223372036854775807", "99999999999999999999",
+            "1e308", "nan"};
         size_t begin = at;
         while (begin < s.size() && (s[begin] < '0' || s[begin] > '9')) ++begin;
         size_t end = begin;

@@ -27,12 +27,18 @@ struct Command {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
-      {"train", "tools/train/train"},          {"extract", "tools/extract/extract"},
-      {"search", "tools/search/search"},       {"generate", "tools/generate/generate"},
-      {"cluster", "clustering/cluster"},       {"evaluate", "clustering/evaluate"},
-      {"node", "tools/node/node"},             {"node", "actors/node"},
-      {"make_dataset", "data/synth/make_dataset"}, {"hist_baseline", "data/synth/hist_baseline"},
-      {"inspect_dataset", "data/datasets/inspect_dataset"}, {"render_demo", "data/render/render_demo"},
+      {"train", "tools/train/train"},
+      {"extract", "tools/extract/extract"},
+      {"search", "tools/search/search"},
+      {"generate", "tools/generate/generate"},
+      {"cluster", "clustering/cluster"},
+      {"evaluate", "clustering/evaluate"},
+      {"node", "tools/node/node"},
+      {"node", "actors/node"},
+      {"make_dataset", "data/synth/make_dataset"},
+      {"hist_baseline", "data/synth/hist_baseline"},
+      {"inspect_dataset", "data/datasets/inspect_dataset"},
+      {"render_demo", "data/render/render_demo"},
   };
   return commands;
 }
@@ -52,8 +58,8 @@ fs::path WorkDir() {
 // here) in BUILD_WORKING_DIRECTORY; limited to 60 s so that a command line wrongly accepted cannot run a long job.
 Result Launch(const std::string& path, const std::string& args) {
   const std::string runfiles = std::string(std::getenv("TEST_SRCDIR")) + "/gcl_cpp";
-  const std::string command = "cd " + runfiles + " && BUILD_WORKING_DIRECTORY=" + WorkDir().string() +
-                              " timeout 60 " + runfiles + "/" + path + " " + args + " 2>&1";
+  const std::string command = "cd " + runfiles + " && BUILD_WORKING_DIRECTORY=" + WorkDir().string() + " timeout 60 " +
+                              runfiles + "/" + path + " " + args + " 2>&1";
   Result r;
   FILE* pipe = popen(command.c_str(), "r");
   std::array<char, 4096> buffer;
@@ -97,7 +103,8 @@ TEST(CommandLine, TrainMatchesNamesExactly) {
   EXPECT_FALSE(fs::exists(WorkDir() / "runs")) << "a run was started";
   r = Launch("tools/train/train", "--name --threads=1");
   EXPECT_EQ(r.code, 2) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("train: --name needs a value (--name=NAME); the next argument '--threads=1' is a flag"));
+  EXPECT_THAT(r.output,
+              HasSubstr("train: --name needs a value (--name=NAME); the next argument '--threads=1' is a flag"));
   r = Launch("tools/train/train", "--resume --resume");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--resume is given twice"));
@@ -116,7 +123,8 @@ TEST(CommandLine, NumbersNameTheFlag) {
       {"tools/extract/extract", "--images=d --output=o --model=m --batch_size=1.5",
        "extract: --batch_size=1.5: not a whole number"},
       {"clustering/cluster", "--features=a.npy --samples=a.csv --rho=inf", "cluster: --rho=inf: not a finite number"},
-      {"clustering/evaluate", "--query_features=q --query_samples=q --gallery_features=g --gallery_samples=g --threads=x",
+      {"clustering/evaluate",
+       "--query_features=q --query_samples=q --gallery_features=g --gallery_samples=g --threads=x",
        "evaluate: --threads=x: not a whole number"},
       {"tools/node/node", "--role=worker --port=99999", "node: --port=99999: must be <= 65535"},
       {"actors/node", "--role=worker --port=-1", "node: --port=-1: must be >= 0"},

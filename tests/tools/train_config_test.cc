@@ -217,8 +217,9 @@ TEST(TrainConfigTest, HostileValuesAreRefusedWhenResolved) {
   };
   EXPECT_EQ(error({"run.device=tpu"}),
             "TrainConfig.run: RunConfig.device: \"tpu\" is not one of auto, cpu, cuda, cuda:N");
-  EXPECT_EQ(error({"run.device=cuda:x"}),
-            "TrainConfig.run: RunConfig.device: \"cuda:x\": the CUDA device index must be a number (cuda:0, cuda:1, ...)");
+  EXPECT_EQ(
+      error({"run.device=cuda:x"}),
+      "TrainConfig.run: RunConfig.device: \"cuda:x\": the CUDA device index must be a number (cuda:0, cuda:1, ...)");
   for (const std::string device : {"auto", "cpu", "cuda", "cuda:1"}) {
     EXPECT_EQ(error({"run.device=" + device}), "") << device;  // whether a GPU exists is decided at run time
   }

@@ -75,8 +75,8 @@ torch::Tensor LoadBatch(const std::vector<std::string>& paths, const ExtractOpti
   const int64_t h = options.height, w = options.width;
   torch::Tensor batch = torch::empty({static_cast<int64_t>(paths.size()), 3, h, w});
   for (size_t i = 0; i < paths.size(); ++i) {
-    const cv::Mat resized =
-        data::Resize(data::DecodeRgb(paths[i], options.max_image_pixels), options.height, options.width, options.resize);
+    const cv::Mat resized = data::Resize(data::DecodeRgb(paths[i], options.max_image_pixels), options.height,
+                                         options.width, options.resize);
     data::NormalizeToChw(resized, data::kImageNetNorm, batch[static_cast<int64_t>(i)].data_ptr<float>());
   }
   return batch;

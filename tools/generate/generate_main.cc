@@ -65,8 +65,9 @@ int main(int argc, char** argv) {
     flags.String("run", &run_flag, "DIR", "a training run folder (its config.pbtxt and checkpoints/)").Required();
     flags.String("checkpoint", &checkpoint, "FILE", "a checkpoint to use instead of the run's newest");
     flags.String("images", &images_flag, "LIST", "comma-separated images").Required();
-    flags.String("structures", &structures_flag, "DIR",
-                 "the mesh-render folder holding render/, render_45/, ... with the images' file names")
+    flags
+        .String("structures", &structures_flag, "DIR",
+                "the mesh-render folder holding render/, render_45/, ... with the images' file names")
         .Required();
     flags.String("angles", &angles_flag, "LIST", "comma-separated angles out of 0,45,...,315");
     flags.String("output", &output, "FILE.png", "the picture: one row per image, the input, then one column per angle");

@@ -139,11 +139,13 @@ int main(int argc, char** argv) {
     flags.String("work_dir", &work_dir, "DIR", "worker: the folder train jobs run in (default: the current one)");
     gcl::actors::AddClusterFlags(&flags, &cluster);
     flags.Sequence("job", &ordered, "NAME", "coordinator: one train job (the run's name)");
-    flags.Sequence("config", &ordered, "NAME|FILE", "coordinator: before the first --job for every job, after one for it");
+    flags.Sequence("config", &ordered, "NAME|FILE",
+                   "coordinator: before the first --job for every job, after one for it");
     flags.Sequence("set", &ordered, "FIELD=VALUE", "coordinator: as `train --set`, placed like --config");
     flags.String("jobs", &jobs_file, "FILE", "coordinator: the train jobs as a text-format TrainJobFile");
     gcl::actors::AddClusterJobFlags(&flags, &cluster_job);
-    flags.String("out_dir", &out_dir, "DIR", "coordinator: the report's folder (default runs/distributed; . for --features)");
+    flags.String("out_dir", &out_dir, "DIR",
+                 "coordinator: the report's folder (default runs/distributed; . for --features)");
     if (!flags.Parse(argc, argv)) return 0;
     if (role == "worker") {
       flags.ExpectOnly(Joined(gcl::actors::WorkerFlagNames(), {"work_dir"}), "a worker");

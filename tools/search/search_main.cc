@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
     gcl::extract::ExtractOptions options;
     gcl::FlagSet flags("search", "search --model=EXPORT.safetensors --query=IMAGE --gallery=DIR [flags]",
                        "Ranks a gallery for one query image with an exported E_id and draws the ranked list.");
-    flags.String("model", &model, "FILE", "an E_id export (runs/<name>/export/eid_best.safetensors, eid_final, eid_stage1)")
+    flags
+        .String("model", &model, "FILE",
+                "an E_id export (runs/<name>/export/eid_best.safetensors, eid_final, eid_stage1)")
         .Required();
     flags.String("query", &query_flag, "IMAGE", "the query image").Required();
     flags.String("gallery", &gallery_flag, "DIR", "a folder of gallery images (searched recursively)").Required();
@@ -59,7 +61,9 @@ int main(int argc, char** argv) {
     flags.Int("image_height", &options.height, "the network input height the model was trained with")
         .Min(gcl::extract::kMinImageHeight)
         .Max(gcl::extract::kMaxImageSide);
-    flags.Int("image_width", &options.width, "the network input width").Min(gcl::extract::kMinImageWidth).Max(gcl::extract::kMaxImageSide);
+    flags.Int("image_width", &options.width, "the network input width")
+        .Min(gcl::extract::kMinImageWidth)
+        .Max(gcl::extract::kMaxImageSide);
     flags.Bool("keep_same_camera", &keep_same_camera,
                "keep gallery images of the query's identity and camera (dropped by default, reference §8)");
     flags.String("device", &device_flag, "auto|cpu|cuda[:N]", "where the network runs");

@@ -26,8 +26,9 @@
 
 namespace {
 
-constexpr char kAbout[] = "GCL's three stages (E_id warm-up, GAN warm-up, joint training) from a config; outputs in "
-                          "runs/NAME/ (docs/training.md).";
+constexpr char kAbout[] =
+    "GCL's three stages (E_id warm-up, GAN warm-up, joint training) from a config; outputs in "
+    "runs/NAME/ (docs/training.md).";
 
 }  // namespace
 
@@ -37,8 +38,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> sets;
     bool resume = false;
     int threads = 0;
-    gcl::FlagSet flags("train", "train [--config=NAME|FILE] [--set FIELD=VALUE]... [--name=NAME] [--resume] [--threads=N]",
-                       kAbout);
+    gcl::FlagSet flags(
+        "train", "train [--config=NAME|FILE] [--set FIELD=VALUE]... [--name=NAME] [--resume] [--threads=N]", kAbout);
     flags.String("config", &config_name, "NAME|FILE",
                  "a preset of configs/ (quick, tiny, paper_market, paper_duke, paper_msmt, and the UDA presets\n"
                  "uda_quick, uda_duke2market, uda_market2duke, uda_market2msmt, uda_duke2msmt) or a text-format\n"
@@ -47,10 +48,13 @@ int main(int argc, char** argv) {
                "override one field, e.g. --set run.joint_epochs=3 --set data.root=/data/market1501\n"
                "(repeated fields: comma-separated; enums by name); unknown fields are errors");
     flags.String("name", &name, "NAME", "the run's name (= --set run.name=NAME): outputs go to runs/NAME/");
-    flags.Bool("resume", &resume, "continue runs/NAME from its newest checkpoint, with the config saved there\n"
-                                  "(--set still applies)");
-    flags.Int("threads", &threads, "LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS, else the CPUs minus\n"
-                                   "run.loader_workers)")
+    flags.Bool("resume", &resume,
+               "continue runs/NAME from its newest checkpoint, with the config saved there\n"
+               "(--set still applies)");
+    flags
+        .Int("threads", &threads,
+             "LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS, else the CPUs minus\n"
+             "run.loader_workers)")
         .Min(0)
         .Max(4096);
     if (!flags.Parse(argc, argv)) return 0;

@@ -23,8 +23,11 @@ TEST(DatasetListFuzz, CsvDataset) {
   for (int i = 0; i < 12; ++i) {
     const std::string image = "img/" + std::to_string(i) + ".jpg";
     testing::WriteJpeg(dir.path() + "/" + image, 16, 8, 10 * i);
-    csv += image + "," + (i < 8 ? "train" : i < 10 ? "query" : "gallery") + "," + std::to_string(i / 2) + "," +
-           std::to_string(i % 3) + "\n";
+    csv += image + "," +
+           (i < 8    ? "train"
+            : i < 10 ? "query"
+                     : "gallery") +
+           "," + std::to_string(i / 2) + "," + std::to_string(i % 3) + "\n";
   }
   FuzzOptions options;
   options.seed = 1;

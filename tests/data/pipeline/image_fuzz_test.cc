@@ -36,9 +36,9 @@ std::string Encoded(const std::string& extension, const std::vector<int>& params
 }
 
 TEST(ImageFuzz, EncodedImages) {
-  const std::vector<std::string> samples = {
-      Encoded(".jpg"), Encoded(".jpg", {cv::IMWRITE_JPEG_PROGRESSIVE, 1}),
-      Encoded(".jpg", {cv::IMWRITE_JPEG_RST_INTERVAL, 1}), Encoded(".png"), Encoded(".bmp")};
+  const std::vector<std::string> samples = {Encoded(".jpg"), Encoded(".jpg", {cv::IMWRITE_JPEG_PROGRESSIVE, 1}),
+                                            Encoded(".jpg", {cv::IMWRITE_JPEG_RST_INTERVAL, 1}), Encoded(".png"),
+                                            Encoded(".bmp")};
   FuzzOptions options;
   options.seed = 1;
   options.iterations = 10000;

@@ -58,7 +58,8 @@ TEST(InspectImage, EveryTruncationIsDetected) {
     EXPECT_FALSE(InspectImage(progressive.substr(0, cut)).ok()) << "progressive JPEG cut at " << cut;
   }
   const std::string jpeg = Encoded(".jpg", 24, 12);
-  EXPECT_EQ(InspectImage(jpeg.substr(0, jpeg.size() - 2)).error(), "JPEG ends before its end-of-image marker (truncated)");
+  EXPECT_EQ(InspectImage(jpeg.substr(0, jpeg.size() - 2)).error(),
+            "JPEG ends before its end-of-image marker (truncated)");
   EXPECT_TRUE(InspectImage(jpeg + "trailing bytes after the end-of-image marker").ok());
 }
 
@@ -95,8 +96,8 @@ TEST(PixelLimit, IsConfigurableInTheDecoders) {
   const std::string path = dir.path() + "/a.png";
   testing::WriteText(path, Encoded(".png", 40, 30));
   EXPECT_EQ(DecodeRgb(path, 1200).rows, 40);
-  EXPECT_THAT([&] { DecodeRgb(path, 1199); },
-              ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("PNG of 30 x 40 = 1200 pixels, above the limit of 1199")));
+  EXPECT_THAT([&] { DecodeRgb(path, 1199); }, ::testing::ThrowsMessage<std::runtime_error>(
+                                                  HasSubstr("PNG of 30 x 40 = 1200 pixels, above the limit of 1199")));
   EXPECT_THAT([&] { DecodeLuma(path, 100); },
               ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("cannot decode structure image " + path)));
   ImageHeader header;

@@ -153,8 +153,7 @@ TEST(Decode, TruncatedImagesAreRefusedNotFilledWithGrey) {
     EXPECT_THAT([&] { DecodeRgb(path); },
                 ::testing::ThrowsMessage<std::runtime_error>(::testing::HasSubstr("(truncated)")))
         << extension;
-    EXPECT_THAT([&] { DecodeLuma(path); },
-                ::testing::ThrowsMessage<std::runtime_error>(::testing::HasSubstr(path)))
+    EXPECT_THAT([&] { DecodeLuma(path); }, ::testing::ThrowsMessage<std::runtime_error>(::testing::HasSubstr(path)))
         << extension;
   }
 }
@@ -172,8 +171,8 @@ TEST(Decode, ImagesAboveThePixelLimitAreRefusedByTheirHeader) {
   }
   const std::string path = dir.path() + "/huge.jpg";
   testing::WriteText(path, jpeg);
-  const gcl::testing_support::Outcome o =
-      gcl::testing_support::RunBounded("decoding a 20000 x 20000 JPEG", {20, uint64_t{512} << 20}, [&] { DecodeRgb(path); });
+  const gcl::testing_support::Outcome o = gcl::testing_support::RunBounded(
+      "decoding a 20000 x 20000 JPEG", {20, uint64_t{512} << 20}, [&] { DecodeRgb(path); });
   EXPECT_EQ(o.kind, gcl::testing_support::Outcome::Kind::kThrew) << o.message;
   EXPECT_THAT(o.message, ::testing::HasSubstr(path + ": JPEG of 20000 x 20000 = 400000000 pixels, above the limit of "
                                                      "16777216 (max_image_pixels)"));
