@@ -68,7 +68,7 @@ TEST(StateDictFuzz, PicklesOfZipArchives) {
     }
     const std::string archive = (TestTmpDir() / ("mutant_" + fixture)).string();
     const FuzzReport r =
-        FuzzFile({pickle}, TestTmpDir() / "data.pkl", Options(seed++, 1500), [&](const std::string& pickle_path) {
+        FuzzFile({pickle}, TestTmpDir() / "data.pkl", Options(seed++, 1000), [&](const std::string& pickle_path) {
           const std::string mutant = Bytes(pickle_path);
           {
             caffe2::serialize::PyTorchStreamWriter writer(archive);
@@ -87,7 +87,7 @@ TEST(StateDictFuzz, PicklesOfZipArchives) {
 // The legacy format keeps its pickles at the start of the file, unchecksummed, then the raw storages.
 TEST(StateDictFuzz, LegacyFiles) {
   const FuzzReport r = FuzzFile({Bytes(kData + "pickle_cases_legacy.pth"), Bytes(kData + "jvtc_r50_w32_legacy.pth")},
-                                TestTmpDir() / "legacy.pth", Options(11, 5000, {4096, false}),
+                                TestTmpDir() / "legacy.pth", Options(11, 4000, {4096, false}),
                                 [](const std::string& path) { ReadCheckpoint(path); });
   ExpectBothOutcomes(r, "legacy .pth");
 }
@@ -95,7 +95,7 @@ TEST(StateDictFuzz, LegacyFiles) {
 // The zip container itself: most edits land in the central directory at the end, where the record sizes live.
 TEST(StateDictFuzz, ZipContainers) {
   const FuzzReport r = FuzzFile({Bytes(kData + "pickle_cases.pth"), Bytes(kData + "pickle_cases_protocol4.pth")},
-                                TestTmpDir() / "container.pth", Options(21, 4000, {1024, true}),
+                                TestTmpDir() / "container.pth", Options(21, 3000, {1024, true}),
                                 [](const std::string& path) { ReadCheckpoint(path); });
   EXPECT_GT(r.threw, 0);
   std::printf("zip containers: %d read, %d refused, slowest %.3f s\n", r.returned, r.threw, r.slowest_seconds);
@@ -113,7 +113,7 @@ TEST(StateDictFuzz, Safetensors) {
     std::memcpy(&length, s.data(), 8);
     header = std::max<size_t>(header, 8 + length);
   }
-  const FuzzReport r = FuzzFile(samples, TestTmpDir() / "mutant.safetensors", Options(31, 5000, {header, false}),
+  const FuzzReport r = FuzzFile(samples, TestTmpDir() / "mutant.safetensors", Options(31, 4000, {header, false}),
                                 [](const std::string& path) { ReadCheckpoint(path); });
   ExpectBothOutcomes(r, "safetensors");
 }
