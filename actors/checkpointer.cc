@@ -14,6 +14,7 @@
 #include "actors/protocol.h"
 #include "actors/validate.h"
 #include "common/atomic_file.h"
+#include "common/read_file.h"
 
 namespace gcl::actors {
 namespace {
@@ -23,13 +24,10 @@ namespace fs = std::filesystem;
 constexpr char kLatest[] = "LATEST";
 constexpr char kPrefix[] = "checkpoint-";
 
+// The size is checked before anything is read: a checkpoint above protobuf's 2 GiB cannot parse, and a link to
+// a device such as /dev/zero would never end.
 std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path.string());
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (!in.good() && !in.eof()) throw std::runtime_error("cannot read " + path.string());
-  return bytes.str();
+  return ReadWholeFile(path.string(), kMaxProtobufBytes, "checkpoint file");
 }
 
 // Removes old checkpoint files, keeping `current` and the `keep` newest others (names sort by step).

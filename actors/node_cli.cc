@@ -21,62 +21,6 @@
 
 namespace gcl::actors {
 
-NodeArgs NodeArgs::Parse(int argc, char** argv) {
-  NodeArgs args;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
-      throw std::runtime_error("argument '" + arg + "' is not --key=value or --key value");
-    }
-    const size_t eq = arg.find('=');
-    if (eq != std::string::npos) {
-      args.flags_.emplace_back(arg.substr(2, eq - 2), arg.substr(eq + 1));
-    } else if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
-      args.flags_.emplace_back(arg.substr(2), argv[++i]);
-    } else {
-      throw std::runtime_error("flag '" + arg + "' has no value");
-    }
-  }
-  return args;
-}
-
-std::string NodeArgs::Take(const std::string& key, const std::string& fallback) {
-  std::vector<std::pair<std::string, std::string>> found = TakeOrdered({key});
-  if (found.empty()) return fallback;
-  if (found.size() > 1) throw std::runtime_error("--" + key + " is given " + std::to_string(found.size()) + " times");
-  return found.front().second;
-}
-
-double NodeArgs::TakeNumber(const std::string& key, double fallback) {
-  const std::string text = Take(key, "");
-  if (text.empty()) return fallback;
-  try {
-    size_t used = 0;
-    const double value = std::stod(text, &used);
-    if (used != text.size()) throw std::invalid_argument(text);
-    return value;
-  } catch (const std::exception&) {
-    throw std::runtime_error("--" + key + "=" + text + " is not a number");
-  }
-}
-
-std::vector<std::pair<std::string, std::string>> NodeArgs::TakeOrdered(const std::vector<std::string>& keys) {
-  std::vector<std::pair<std::string, std::string>> taken, kept;
-  for (auto& flag : flags_) {
-    (std::find(keys.begin(), keys.end(), flag.first) != keys.end() ? taken : kept).push_back(std::move(flag));
-  }
-  flags_ = std::move(kept);
-  return taken;
-}
-
-bool NodeArgs::Has(const std::string& key) const {
-  return std::any_of(flags_.begin(), flags_.end(), [&](const auto& flag) { return flag.first == key; });
-}
-
-void NodeArgs::ExpectEmpty(const std::string& role) const {
-  if (!flags_.empty()) throw std::runtime_error("unknown flag --" + flags_.front().first + " for " + role);
-}
-
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> parts;
   std::stringstream in(text);
@@ -87,16 +31,49 @@ std::vector<std::string> SplitList(const std::string& text) {
   return parts;
 }
 
-WorkerFlags TakeWorkerFlags(NodeArgs& args) {
-  WorkerFlags flags;
-  const double port = args.TakeNumber("port", flags.port);
-  if (port < 0 || port > 65535) throw std::runtime_error("--port outside 0..65535");
-  flags.port = static_cast<int>(port);
-  flags.bind = args.Take("bind", flags.bind);
-  flags.threads = static_cast<int>(args.TakeNumber("threads", 0));
-  if (flags.threads < 0) throw std::runtime_error("--threads must be >= 0");
-  return flags;
+void AddWorkerFlags(FlagSet* flags, WorkerFlags* worker) {
+  flags->Int("port", &worker->port, "worker: the port to listen on (0: a free one, printed as \"port N\")")
+      .Min(0)
+      .Max(65535);
+  flags->String("bind", &worker->bind, "ADDRESS", "worker: the address to listen on (0.0.0.0: every interface)");
+  flags->Int("threads", &worker->threads, "worker: LibTorch threads per job (0: the default count)").Min(0).Max(4096);
 }
+
+std::vector<std::string> WorkerFlagNames() { return {"role", "port", "bind", "threads"}; }
+
+void AddClusterFlags(FlagSet* flags, ClusterFlags* cluster) {
+  flags->String("workers", &cluster->workers, "HOST:PORT,...", "coordinator: the worker nodes");
+  flags->Int("max_attempts", &cluster->max_attempts, "coordinator: tries per job before it is reported lost (0: 2)")
+      .Min(0)
+      .Max(1000);
+  flags
+      ->Int("job_timeout_s", &cluster->job_timeout_s,
+            "coordinator: seconds without a job's result before its worker counts as lost\n"
+            "(0: 3600 for --features, 604800 for train jobs)")
+      .Min(0);
+}
+
+std::vector<std::string> ClusterFlagNames() { return {"role", "workers", "max_attempts", "job_timeout_s"}; }
+
+proto::ClusterConfig ResolvedClusterConfig(const ClusterFlags& flags) {
+  proto::ClusterConfig cluster;
+  for (const std::string& w : SplitList(flags.workers)) cluster.add_workers(w);
+  cluster.set_max_attempts(flags.max_attempts);
+  cluster.set_job_timeout_s(flags.job_timeout_s);
+  return ResolveClusterConfig(cluster);
+}
+
+void AddClusterJobFlags(FlagSet* flags, ClusterJobFlags* job) {
+  flags->String("features", &job->features, "A.npy,B.npy",
+                "coordinator: cluster each features file (N x D float32 .npy) on a worker into\n"
+                "<out_dir>/<stem>.labels.txt");
+  flags->Int("k1", &job->k1, "--features: k-reciprocal neighbours").Min(1).Max(10000);
+  flags->Int("k2", &job->k2, "--features: query expansion neighbours").Min(1).Max(10000);
+  flags->Double("rho", &job->rho, "--features: adaptive eps fraction").Min(1e-9).Max(0.999999);
+  flags->Int("min_samples", &job->min_samples, "--features: DBSCAN core-point neighbourhood size").Min(1).Max(100000);
+}
+
+std::vector<std::string> ClusterJobFlagNames() { return {"features", "k1", "k2", "rho", "min_samples", "out_dir"}; }
 
 void ServeJobs(const WorkerFlags& flags, JobRegistry registry) {
   caf::actor_system_config cfg;
@@ -113,14 +90,6 @@ void AddClusterJob(int threads, JobRegistry* registry) {
   (*registry)["cluster"] = [threads](const std::string& payload) { return RunClusterJob(payload, threads); };
 }
 
-proto::ClusterConfig TakeClusterConfig(NodeArgs& args) {
-  proto::ClusterConfig cluster;
-  for (const std::string& w : SplitList(args.Take("workers", ""))) cluster.add_workers(w);
-  cluster.set_max_attempts(static_cast<int>(args.TakeNumber("max_attempts", 0)));
-  cluster.set_job_timeout_s(static_cast<int>(args.TakeNumber("job_timeout_s", 0)));
-  return ResolveClusterConfig(cluster);
-}
-
 proto::JobReport RunJobsOnNodes(const proto::ClusterConfig& config, const std::vector<proto::JobSpec>& jobs) {
   caf::actor_system_config cfg;
   AddProtocolTypes(cfg);
@@ -129,17 +98,16 @@ proto::JobReport RunJobsOnNodes(const proto::ClusterConfig& config, const std::v
   return RunJobs(system, config, jobs);
 }
 
-int RunClusterCoordinator(NodeArgs& args, const proto::ClusterConfig& config) {
+int RunClusterCoordinator(const ClusterJobFlags& flags, const proto::ClusterConfig& config) {
   proto::RunConfig settings;
-  settings.set_k1(static_cast<int>(args.TakeNumber("k1", 30)));
-  settings.set_k2(static_cast<int>(args.TakeNumber("k2", 6)));
-  settings.set_rho(args.TakeNumber("rho", 0.0016));
-  settings.set_min_samples(static_cast<int>(args.TakeNumber("min_samples", 4)));
-  std::vector<std::string> files = SplitList(args.Take("features", ""));
+  settings.set_k1(flags.k1);
+  settings.set_k2(flags.k2);
+  settings.set_rho(flags.rho);
+  settings.set_min_samples(flags.min_samples);
+  std::vector<std::string> files = SplitList(flags.features);
   for (std::string& file : files) file = UserPath(file);
-  const std::string out_dir = UserPath(args.Take("out_dir", "."));
-  args.ExpectEmpty("a cluster coordinator");
-  if (files.empty()) throw std::runtime_error("--features names no file");
+  const std::string out_dir = UserPath(flags.out_dir);
+  if (files.empty()) throw FlagError("--features names no file");
 
   std::vector<proto::JobSpec> jobs;
   std::map<std::string, int64_t> rows;

@@ -1,15 +1,22 @@
 // The command line of a distributed-job node, shared by the node binaries (actors/node_main.cc: job kind
 // "cluster"; tools/node/node_main.cc: "cluster" and "train"), so that each main only adds its own job kinds.
+// Flags are declared on a gcl::FlagSet (common/flags.h) by role; a flag of another role is refused.
 //
-//   NodeArgs args = NodeArgs::Parse(argc, argv);           // --key=value or --key value, in order
-//   if (args.Take("role", "") == "worker") {
-//     const WorkerFlags worker = TakeWorkerFlags(args);
-//     args.ExpectEmpty("a worker");
+//   gcl::FlagSet flags("node", "...");
+//   std::string role;
+//   flags.String("role", &role, "worker|coordinator", "...");
+//   WorkerFlags worker;
+//   AddWorkerFlags(&flags, &worker);
+//   ClusterFlags cluster;
+//   AddClusterFlags(&flags, &cluster);
+//   if (!flags.Parse(argc, argv)) return 0;
+//   if (role == "worker") {
+//     flags.ExpectOnly(WorkerFlagNames(), "a worker");
 //     JobRegistry registry;
 //     AddClusterJob(worker.threads, &registry);
 //     ServeJobs(worker, std::move(registry));              // serves until killed
 //   }
-//   // coordinator: TakeClusterConfig(args), then RunClusterCoordinator(args, config) or your own job list and
+//   // coordinator: ResolvedClusterConfig(cluster), then RunClusterCoordinator(...) or your own job list and
 //   // RunJobsOnNodes(config, jobs).
 #ifndef GCL_ACTORS_NODE_CLI_H_
 #define GCL_ACTORS_NODE_CLI_H_
@@ -19,32 +26,11 @@
 #include <vector>
 
 #include "actors/distributed.h"
+#include "common/flags.h"
 #include "proto/actor_protocol.pb.h"
 #include "proto/run_config.pb.h"
 
 namespace gcl::actors {
-
-// The flags of a node's command line, in the order given; a key may repeat (e.g. --set).
-class NodeArgs {
- public:
-  // Accepts `--key=value` and `--key value`; throws std::runtime_error naming an argument that is neither.
-  static NodeArgs Parse(int argc, char** argv);
-
-  // Removes and returns the value of a flag given at most once (`fallback` when absent); throws when it is
-  // given twice, since silently keeping one of them would hide a typo.
-  std::string Take(const std::string& key, const std::string& fallback);
-  // Take() parsed as a number; throws naming the flag when the text is not one.
-  double TakeNumber(const std::string& key, double fallback);
-  // Removes and returns the flags whose key is in `keys`, in command-line order (for order-sensitive lists such
-  // as `--job=a --set=x=1 --job=b`).
-  std::vector<std::pair<std::string, std::string>> TakeOrdered(const std::vector<std::string>& keys);
-  bool Has(const std::string& key) const;
-  // Throws "unknown flag --x for <role>" when a flag is left over.
-  void ExpectEmpty(const std::string& role) const;
-
- private:
-  std::vector<std::pair<std::string, std::string>> flags_;
-};
 
 // "a,b,,c" -> {"a", "b", "c"}.
 std::vector<std::string> SplitList(const std::string& text);
@@ -55,7 +41,33 @@ struct WorkerFlags {
   std::string bind = "127.0.0.1";
   int threads = 0;
 };
-WorkerFlags TakeWorkerFlags(NodeArgs& args);
+void AddWorkerFlags(FlagSet* flags, WorkerFlags* worker);
+// The flags a worker accepts: role and AddWorkerFlags's.
+std::vector<std::string> WorkerFlagNames();
+
+// A coordinator's --workers=h:p,h:p, --max_attempts, --job_timeout_s.
+struct ClusterFlags {
+  std::string workers;
+  int max_attempts = 0;   // 0: ResolveClusterConfig's default
+  int job_timeout_s = 0;  // 0: the default of the job kind
+};
+void AddClusterFlags(FlagSet* flags, ClusterFlags* cluster);
+std::vector<std::string> ClusterFlagNames();
+// The flags as a ClusterConfig, resolved (defaults, checks) with ResolveClusterConfig.
+proto::ClusterConfig ResolvedClusterConfig(const ClusterFlags& cluster);
+
+// The "cluster" coordinator's --features=a.npy,b.npy, --k1, --k2, --rho, --min_samples. `out_dir` is the main's
+// --out_dir (its default differs between the binaries' roles).
+struct ClusterJobFlags {
+  std::string features;
+  int k1 = 30;
+  int k2 = 6;
+  double rho = 0.0016;
+  int min_samples = 4;
+  std::string out_dir = ".";
+};
+void AddClusterJobFlags(FlagSet* flags, ClusterJobFlags* job);
+std::vector<std::string> ClusterJobFlagNames();
 
 // Publishes a worker for `registry` and serves until the process is killed. Prints "port <N>" on stdout once
 // listening, so that a script (or a test) that passed --port=0 learns the port. Throws when publishing fails.
@@ -64,22 +76,12 @@ WorkerFlags TakeWorkerFlags(NodeArgs& args);
 // The "cluster" job kind (ClusterJob payload in, PseudoLabels out; actors/gcl_backends.h RunClusterJob).
 void AddClusterJob(int threads, JobRegistry* registry);
 
-// --workers=h:p,h:p, --max_attempts, --job_timeout_s, resolved (defaults, checks) with ResolveClusterConfig.
-proto::ClusterConfig TakeClusterConfig(NodeArgs& args);
-
 // Runs `jobs` on the workers of `config` from a fresh actor system with the middleman loaded.
 proto::JobReport RunJobsOnNodes(const proto::ClusterConfig& config, const std::vector<proto::JobSpec>& jobs);
 
-// The "cluster" coordinator: --features=a.npy,b.npy [--k1 --k2 --rho --min_samples --out_dir]. Clusters each
-// file on a worker, writes <out_dir>/<stem>.labels.txt, prints one line per job; returns the exit status (1 when
-// a job failed or was lost).
-int RunClusterCoordinator(NodeArgs& args, const proto::ClusterConfig& config);
-
-// Usage lines of the roles above, for the mains' --help.
-inline constexpr char kWorkerUsage[] = "--role=worker --port=4242 [--bind=127.0.0.1] [--threads=0]";
-inline constexpr char kClusterCoordinatorUsage[] =
-    "--role=coordinator --workers=HOST:PORT,... --features=A.npy,B.npy [--k1=30] [--k2=6]\n"
-    "            [--rho=0.0016] [--min_samples=4] [--max_attempts=2] [--job_timeout_s=3600] [--out_dir=.]";
+// The "cluster" coordinator: clusters each file of job.features on a worker, writes <out_dir>/<stem>.labels.txt,
+// prints one line per job; returns the exit status (1 when a job failed or was lost).
+int RunClusterCoordinator(const ClusterJobFlags& job, const proto::ClusterConfig& config);
 
 }  // namespace gcl::actors
 

@@ -10,39 +10,39 @@
 //       Hands one "cluster" job per features file (N x D float32 .npy, e.g. a memory bank) to the workers, writes
 //       <out_dir>/<file stem>.labels.txt (one pseudo label per row, -1 = outlier) and prints one line per job.
 //       A worker that disappears is detected and its job re-queued; exits 1 when a job failed or was lost.
-#include <cstdio>
-#include <exception>
 #include <string>
 #include <utility>
 
 #include "actors/node_cli.h"
+#include "common/flags.h"
 
 int main(int argc, char** argv) {
-  using gcl::actors::NodeArgs;
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-      std::printf("usage: node %s\n       node %s\n", gcl::actors::kWorkerUsage, gcl::actors::kClusterCoordinatorUsage);
-      return 0;
-    }
-  }
-  try {
-    NodeArgs args = NodeArgs::Parse(argc, argv);
-    const std::string role = args.Take("role", "");
+  return gcl::RunCommand("node", 2, [&]() -> int {
+    std::string role;
+    gcl::actors::WorkerFlags worker;
+    gcl::actors::ClusterFlags cluster;
+    gcl::actors::ClusterJobFlags job;
+    gcl::FlagSet flags("node",
+                       "node --role=worker [--port=4242] ... | node --role=coordinator --workers=HOST:PORT,... "
+                       "--features=A.npy,B.npy [flags]",
+                       "A node of a distributed clustering job (job kind \"cluster\"): workers serve until killed; a "
+                       "coordinator hands one job per features file to them.");
+    flags.String("role", &role, "worker|coordinator", "what this node does").Required();
+    gcl::actors::AddWorkerFlags(&flags, &worker);
+    gcl::actors::AddClusterFlags(&flags, &cluster);
+    gcl::actors::AddClusterJobFlags(&flags, &job);
+    flags.String("out_dir", &job.out_dir, "DIR", "coordinator: where the label files go");
+    if (!flags.Parse(argc, argv)) return 0;
     if (role == "worker") {
-      const gcl::actors::WorkerFlags worker = gcl::actors::TakeWorkerFlags(args);
-      args.ExpectEmpty("a worker");
+      flags.ExpectOnly(gcl::actors::WorkerFlagNames(), "a worker");
       gcl::actors::JobRegistry registry;
       gcl::actors::AddClusterJob(worker.threads, &registry);
       gcl::actors::ServeJobs(worker, std::move(registry));
     }
-    if (role == "coordinator") {
-      const gcl::proto::ClusterConfig config = gcl::actors::TakeClusterConfig(args);
-      return gcl::actors::RunClusterCoordinator(args, config);
-    }
-    std::fprintf(stderr, "node: --role=worker or --role=coordinator is required\n");
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "node: %s\n", e.what());
-    return 2;
-  }
+    if (role != "coordinator") throw gcl::FlagError("--role=" + role + ": must be worker or coordinator");
+    std::vector<std::string> allowed = gcl::actors::ClusterFlagNames();
+    for (const std::string& name : gcl::actors::ClusterJobFlagNames()) allowed.push_back(name);
+    flags.ExpectOnly(allowed, "a cluster coordinator");
+    return gcl::actors::RunClusterCoordinator(job, gcl::actors::ResolvedClusterConfig(cluster));
+  });
 }

@@ -3,10 +3,14 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
-#include <fstream>
+#include <cmath>
+#include <cstdint>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
+
+#include "common/device_name.h"
+#include "common/read_file.h"
 
 namespace gcl::actors {
 namespace {
@@ -27,18 +31,30 @@ void Require(bool ok, const std::string& field, const std::string& problem) {
   if (!ok) throw std::runtime_error("RunConfig." + field + ": " + problem);
 }
 
+std::string Number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+// More epochs than anyone trains: the bound keeps epoch and step counts far from integer overflow.
+constexpr int kMaxEpochs = 100000;
+
+// An integer field in [min, max] (0 usually meaning: the default).
+void Within(int64_t value, int64_t min, int64_t max, const std::string& field) {
+  Require(value >= min && value <= max, field,
+          "must be in " + std::to_string(min) + ".." + std::to_string(max) + ", got " + std::to_string(value));
+}
+
 }  // namespace
 
 proto::RunConfig LoadRunConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open run config " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::string text = ReadWholeFile(path, kMaxConfigBytes, "run config");
   google::protobuf::TextFormat::Parser parser;
   ErrorCollector errors;
   parser.RecordErrorsTo(&errors);
   proto::RunConfig config;
-  if (!parser.ParseFromString(text.str(), &config)) {
+  if (!parser.ParseFromString(text, &config)) {
     throw std::runtime_error("run config " + path + " does not parse: " + errors.text());
   }
   return config;
@@ -53,40 +69,47 @@ proto::RunConfig ResolveRunConfig(proto::RunConfig c) {
   if (c.name().empty()) c.set_name("run");
   if (c.output_dir().empty()) c.set_output_dir("runs");
   if (c.device().empty()) c.set_device("auto");
-  Require(c.warmup_epochs() >= 0, "warmup_epochs", "negative");
-  Require(c.gan_warmup_epochs() >= 0, "gan_warmup_epochs", "negative");
-  Require(c.joint_epochs() >= 0, "joint_epochs", "negative");
-  Require(c.warmup_epochs() + c.gan_warmup_epochs() + c.joint_epochs() > 0, "joint_epochs",
+  if (const std::string problem = DeviceNameProblem(c.device()); !problem.empty()) Require(false, "device", problem);
+  Within(c.warmup_epochs(), 0, kMaxEpochs, "warmup_epochs");
+  Within(c.gan_warmup_epochs(), 0, kMaxEpochs, "gan_warmup_epochs");
+  Within(c.joint_epochs(), 0, kMaxEpochs, "joint_epochs");
+  // Summed in 64 bits: int32 fields near 2^31 once wrapped around to "every phase has 0 epochs".
+  Require(int64_t{c.warmup_epochs()} + c.gan_warmup_epochs() + c.joint_epochs() > 0, "joint_epochs",
           "every phase has 0 epochs: nothing to train");
-  Require(c.batch_size() >= 0, "batch_size", "negative");
+  Within(c.batch_size(), 0, 4096, "batch_size");
   c.set_batch_size(c.batch_size() == 0 ? 16 : c.batch_size());           // reference §7
   Require(c.loader_workers() >= 0 && c.loader_workers() <= 256, "loader_workers", "outside 0..256");
   c.set_loader_workers(c.loader_workers() == 0 ? 2 : c.loader_workers());
-  Require(c.prefetch_batches() >= 0, "prefetch_batches", "negative");
+  Within(c.prefetch_batches(), 0, 1024, "prefetch_batches");
   c.set_prefetch_batches(c.prefetch_batches() == 0 ? 4 : c.prefetch_batches());
-  Require(c.k1() >= 0 && c.k2() >= 0 && c.min_samples() >= 0, "k1/k2/min_samples", "negative");
+  Within(c.k1(), 0, 10000, "k1");
+  Within(c.k2(), 0, 10000, "k2");
+  Within(c.min_samples(), 0, 100000, "min_samples");
   c.set_k1(c.k1() == 0 ? 30 : c.k1());                                    // reference §6
   c.set_k2(c.k2() == 0 ? 6 : c.k2());
   c.set_min_samples(c.min_samples() == 0 ? 4 : c.min_samples());
   Require(c.rho() >= 0 && c.rho() < 1, "rho", "outside [0, 1)");
   c.set_rho(c.rho() == 0 ? 1.6e-3 : c.rho());
-  Require(c.clusterer_retries() >= 0, "clusterer_retries", "negative");
+  Within(c.clusterer_retries(), 0, 100, "clusterer_retries");
   c.set_clusterer_retries(c.clusterer_retries() == 0 ? 2 : c.clusterer_retries());
-  Require(c.feature_dim() >= 0, "feature_dim", "negative");
+  Within(c.feature_dim(), 0, 65536, "feature_dim");
   c.set_feature_dim(c.feature_dim() == 0 ? 512 : c.feature_dim());       // reference §5
   Require(c.momentum() >= 0 && c.momentum() < 1, "momentum", "outside [0, 1)");
   c.set_momentum(c.momentum() == 0 ? 0.2 : c.momentum());
-  Require(c.temperature() >= 0, "temperature", "negative");
+  // tau divides every similarity (reference §5, Eq. 5): inf, NaN or a negative value would silently turn the
+  // contrastive loss into NaN or its opposite.
+  Require(std::isfinite(c.temperature()) && c.temperature() >= 0 && c.temperature() <= 10, "temperature",
+          "must be a number in (0, 10] (0: the default 0.04), got " + Number(c.temperature()));
   c.set_temperature(c.temperature() == 0 ? 0.04 : c.temperature());
-  Require(c.num_negatives() >= 0, "num_negatives", "negative");
+  Within(c.num_negatives(), 0, 100000000, "num_negatives");
   c.set_num_negatives(c.num_negatives() == 0 ? 8192 : c.num_negatives());
-  Require(c.checkpoint_every_epochs() >= 0, "checkpoint_every_epochs", "negative");
+  Within(c.checkpoint_every_epochs(), 0, kMaxEpochs, "checkpoint_every_epochs");
   c.set_checkpoint_every_epochs(c.checkpoint_every_epochs() == 0 ? 1 : c.checkpoint_every_epochs());
-  Require(c.keep_checkpoints() >= 0, "keep_checkpoints", "negative");
+  Within(c.keep_checkpoints(), 0, 1000, "keep_checkpoints");
   c.set_keep_checkpoints(c.keep_checkpoints() == 0 ? 2 : c.keep_checkpoints());
-  Require(c.max_skipped_files_per_epoch() >= 0, "max_skipped_files_per_epoch", "negative");
+  Within(c.max_skipped_files_per_epoch(), 0, 1000000000, "max_skipped_files_per_epoch");
   c.set_max_skipped_files_per_epoch(c.max_skipped_files_per_epoch() == 0 ? 10 : c.max_skipped_files_per_epoch());
-  Require(c.request_timeout_s() >= 0, "request_timeout_s", "negative");
+  Within(c.request_timeout_s(), 0, 30 * 24 * 3600, "request_timeout_s");
   c.set_request_timeout_s(c.request_timeout_s() == 0 ? 600 : c.request_timeout_s());
   return c;
 }

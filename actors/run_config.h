@@ -6,6 +6,7 @@
 #ifndef GCL_ACTORS_RUN_CONFIG_H_
 #define GCL_ACTORS_RUN_CONFIG_H_
 
+#include <cstdint>
 #include <string>
 
 #include "proto/run_config.pb.h"
@@ -15,11 +16,16 @@ namespace gcl::actors {
 // Version of RunConfig this build reads and writes.
 inline constexpr uint32_t kRunConfigVersion = 1;
 
+// Text-format config files are a few KB; anything above this is not a config.
+inline constexpr uint64_t kMaxConfigBytes = uint64_t{16} << 20;
+
 // Parses a text-format RunConfig; throws std::runtime_error naming `path` and the parser's line:column message.
 proto::RunConfig LoadRunConfig(const std::string& path);
 
 // `config` with every 0 field set to its documented default and version set; throws std::runtime_error naming the
-// field when a value is impossible (negative epochs, batch size 0 after defaults, rho outside (0, 1), ...).
+// field when a value is impossible: negative or absurdly large counts (epochs per phase at most 100000, summed
+// without overflow), a device other than auto / cpu / cuda / cuda:N, a temperature that is not in (0, 10]
+// (inf, NaN), rho or momentum outside [0, 1), ...
 proto::RunConfig ResolveRunConfig(proto::RunConfig config);
 
 // Same for a ClusterConfig: workers must be "host:port" with a port in 1..65535.

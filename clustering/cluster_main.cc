@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "clustering/command_line.h"
+#include "common/flags.h"
 #include "common/torch_runtime.h"
 #include "common/user_path.h"
 #include "clustering/feature_io.h"
@@ -20,11 +20,6 @@
 
 namespace gcl::clustering {
 namespace {
-
-constexpr char kUsage[] =
-    "usage: cluster --features=F.npy --samples=F.csv [--k1=30] [--k2=6] [--min_samples=4]\n"
-    "               [--rho=0.002 | --eps=0.55] [--no_normalize] [--threads=N] [--output=labels.csv] [--json]\n"
-    "  --rho   adaptive eps (reference: 0.002 Market/Duke, 0.0012 MSMT17); --eps a fixed eps instead\n";
 
 std::string Json(const PseudoLabelStats& s, const PseudoLabelOptions& o) {
   std::ostringstream j;
@@ -46,28 +41,34 @@ std::string Json(const PseudoLabelStats& s, const PseudoLabelOptions& o) {
 }
 
 int Run(int argc, char** argv) {
-  const CommandLine cl(argc, argv,
-                       {"features", "samples", "k1", "k2", "min_samples", "rho", "eps", "threads", "output"},
-                       {"json", "no_normalize", "help"});
-  if (cl.Bool("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
-  const std::string npy = gcl::UserPath(cl.Required("features"));
-  const std::string csv = gcl::UserPath(cl.Required("samples"));
+  std::string npy, csv, output;
   PseudoLabelOptions o;
-  o.k1 = cl.Int("k1", o.k1);
-  o.k2 = cl.Int("k2", o.k2);
-  o.min_samples = cl.Int("min_samples", o.min_samples);
-  if (cl.Has("rho") && cl.Has("eps")) throw std::invalid_argument("give --rho or --eps, not both");
-  o.rho = cl.Double("rho", o.rho);
-  if (cl.Has("eps")) {
+  double eps = o.fixed_eps;
+  bool no_normalize = false, json = false;
+  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  FlagSet flags("cluster", "cluster --features=F.npy --samples=F.csv [--rho=0.002 | --eps=0.55] [flags]",
+                "Pseudo labels of a feature file (reference §6): exact kNN, sparse k-reciprocal Jaccard distance, "
+                "eps by the rho rule (or --eps), DBSCAN.");
+  flags.String("features", &npy, "F.npy", "features, N x D float32 .npy").Required();
+  flags.String("samples", &csv, "F.csv", "path,pid,camid rows, one per feature row").Required();
+  flags.Int("k1", &o.k1, "k-reciprocal neighbours").Min(1).Max(10000);
+  flags.Int("k2", &o.k2, "query expansion neighbours").Min(1).Max(10000);
+  flags.Int("min_samples", &o.min_samples, "DBSCAN core-point neighbourhood size").Min(1).Max(100000);
+  flags.Double("rho", &o.rho, "adaptive eps (reference: 0.002 Market/Duke, 0.0012 MSMT17)").Min(1e-9).Max(1);
+  flags.Double("eps", &eps, "a fixed eps (Jaccard distance) instead of the rho rule").Min(1e-9).Max(1);
+  flags.Bool("no_normalize", &no_normalize, "do not L2-normalise the features first");
+  flags.Int("threads", &threads, "LibTorch and OpenBLAS threads").Min(1).Max(4096);
+  flags.String("output", &output, "labels.csv", "writes one path,pid,camid,label row per sample (-1: outlier)");
+  flags.Bool("json", &json, "print the statistics as JSON");
+  if (!flags.Parse(argc, argv)) return 0;
+  npy = gcl::UserPath(npy);
+  csv = gcl::UserPath(csv);
+  if (flags.Given("rho") && flags.Given("eps")) throw FlagError("give --rho or --eps, not both");
+  if (flags.Given("eps")) {
     o.eps_rule = EpsRule::kFixed;
-    o.fixed_eps = cl.Double("eps", o.fixed_eps);
+    o.fixed_eps = eps;
   }
-  o.l2_normalize = !cl.Bool("no_normalize");
-  const int threads = cl.Int("threads", static_cast<int>(std::thread::hardware_concurrency()));
-  if (threads < 1) throw std::invalid_argument("--threads must be >= 1");
+  o.l2_normalize = !no_normalize;
   gcl::ConfigureThreads(threads);  // LibTorch and OpenBLAS threads
   o.num_threads = threads;
 
@@ -76,8 +77,8 @@ int Run(int argc, char** argv) {
   const at::Tensor x = at::from_blob(set.features.data.data(), {set.features.rows, set.features.cols}, at::kFloat);
   const PseudoLabels p = ComputePseudoLabels(x, o);
 
-  if (cl.Has("output")) {
-    const std::string out = gcl::UserPath(cl.String("output"));
+  if (flags.Given("output")) {
+    const std::string out = gcl::UserPath(output);
     std::ofstream f(out);
     if (!f) throw std::runtime_error(out + ": cannot open for writing");
     f << "path,pid,camid,label\n";
@@ -94,7 +95,7 @@ int Run(int argc, char** argv) {
     }
     if (!f.flush()) throw std::runtime_error(out + ": write failed");
   }
-  if (cl.Bool("json")) {
+  if (json) {
     std::cout << Json(p.stats, o) << "\n";
   } else {
     std::cout << "features " << npy << " (" << set.features.rows << " x " << set.features.cols << ")\n"
@@ -107,10 +108,5 @@ int Run(int argc, char** argv) {
 }  // namespace gcl::clustering
 
 int main(int argc, char** argv) {
-  try {
-    return gcl::clustering::Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "cluster: error: " << e.what() << "\n" << gcl::clustering::kUsage;
-    return 1;
-  }
+  return gcl::RunCommand("cluster", 1, [&] { return gcl::clustering::Run(argc, argv); });
 }

@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "clustering/command_line.h"
+#include "common/flags.h"
 #include "common/torch_runtime.h"
 #include "common/user_path.h"
 #include "clustering/evaluation.h"
@@ -21,11 +21,6 @@
 
 namespace gcl::clustering {
 namespace {
-
-constexpr char kUsage[] =
-    "usage: evaluate --query_features=Q.npy --query_samples=Q.csv --gallery_features=G.npy\n"
-    "                --gallery_samples=G.csv [--rerank [--k1=20] [--k2=6] [--lambda=0.3] [--zhong_distances]]\n"
-    "                [--no_normalize] [--keep_junk] [--threads=N] [--json]\n";
 
 ReidLabels Labels(const std::vector<SampleInfo>& samples) {
   ReidLabels l;
@@ -37,33 +32,41 @@ ReidLabels Labels(const std::vector<SampleInfo>& samples) {
 }
 
 int Run(int argc, char** argv) {
-  const CommandLine cl(argc, argv,
-                       {"query_features", "query_samples", "gallery_features", "gallery_samples", "k1", "k2",
-                        "lambda", "threads"},
-                       {"rerank", "zhong_distances", "no_normalize", "keep_junk", "json", "help"});
-  if (cl.Bool("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
+  std::string qn, qc, gn, gc;
   EvaluationOptions o;
-  o.l2_normalize = !cl.Bool("no_normalize");
-  o.metrics.ignore_junk = !cl.Bool("keep_junk");
-  o.rerank = cl.Bool("rerank");
-  if (!o.rerank && (cl.Has("k1") || cl.Has("k2") || cl.Has("lambda") || cl.Has("zhong_distances"))) {
-    throw std::invalid_argument("--k1, --k2, --lambda and --zhong_distances need --rerank");
+  bool no_normalize = false, keep_junk = false, zhong = false, json = false;
+  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  FlagSet flags("evaluate",
+                "evaluate --query_features=Q.npy --query_samples=Q.csv --gallery_features=G.npy "
+                "--gallery_samples=G.csv [flags]",
+                "ReID metrics (reference §8): mAP, CMC rank-1/5/10/20 and mINP on squared Euclidean distances of "
+                "L2-normalised features, optionally after k-reciprocal re-ranking.");
+  flags.String("query_features", &qn, "Q.npy", "query features, N x D float32 .npy").Required();
+  flags.String("query_samples", &qc, "Q.csv", "query path,pid,camid rows").Required();
+  flags.String("gallery_features", &gn, "G.npy", "gallery features").Required();
+  flags.String("gallery_samples", &gc, "G.csv", "gallery path,pid,camid rows").Required();
+  flags.Bool("rerank", &o.rerank, "k-reciprocal re-ranking");
+  flags.Int("k1", &o.rerank_options.k1, "re-ranking k1 (with --rerank)").Min(1).Max(10000);
+  flags.Int("k2", &o.rerank_options.k2, "re-ranking k2 (with --rerank)").Min(1).Max(10000);
+  flags.Double("lambda", &o.rerank_options.lambda, "re-ranking lambda (with --rerank)").Min(0).Max(1);
+  flags.Bool("zhong_distances", &zhong, "re-rank on plain (not squared) distances as Zhong et al.'s code");
+  flags.Bool("no_normalize", &no_normalize, "do not L2-normalise the features first");
+  flags.Bool("keep_junk", &keep_junk, "keep pid -1 gallery images");
+  flags.Int("threads", &threads, "LibTorch and OpenBLAS threads").Min(1).Max(4096);
+  flags.Bool("json", &json, "print the metrics as JSON");
+  if (!flags.Parse(argc, argv)) return 0;
+  o.l2_normalize = !no_normalize;
+  o.metrics.ignore_junk = !keep_junk;
+  if (!o.rerank && (flags.Given("k1") || flags.Given("k2") || flags.Given("lambda") || zhong)) {
+    throw FlagError("--k1, --k2, --lambda and --zhong_distances need --rerank");
   }
-  o.rerank_options.k1 = cl.Int("k1", o.rerank_options.k1);
-  o.rerank_options.k2 = cl.Int("k2", o.rerank_options.k2);
-  o.rerank_options.lambda = cl.Double("lambda", o.rerank_options.lambda);
-  o.rerank_options.square_input_distances = !cl.Bool("zhong_distances");
-  const int threads = cl.Int("threads", static_cast<int>(std::thread::hardware_concurrency()));
-  if (threads < 1) throw std::invalid_argument("--threads must be >= 1");
+  o.rerank_options.square_input_distances = !zhong;
   gcl::ConfigureThreads(threads);  // LibTorch and OpenBLAS threads
   o.num_threads = threads;
-
-  const std::string qn = gcl::UserPath(cl.Required("query_features")), qc = gcl::UserPath(cl.Required("query_samples"));
-  const std::string gn = gcl::UserPath(cl.Required("gallery_features")),
-                    gc = gcl::UserPath(cl.Required("gallery_samples"));
+  qn = gcl::UserPath(qn);
+  qc = gcl::UserPath(qc);
+  gn = gcl::UserPath(gn);
+  gc = gcl::UserPath(gc);
   FeatureSet q = ReadFeatureSet(qn, qc);
   FeatureSet g = ReadFeatureSet(gn, gc);
   if (q.features.rows == 0) throw std::invalid_argument(qn + ": the query set is empty");
@@ -78,7 +81,7 @@ int Run(int argc, char** argv) {
   const ReidMetrics m = EvaluateFeatures(qt, gt, Labels(q.samples), Labels(g.samples), o);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  if (cl.Bool("json")) {
+  if (json) {
     std::ostringstream j;
     j.precision(10);
     j << "{\"mAP\": " << m.map << ", \"rank1\": " << m.Rank(1) << ", \"rank5\": " << m.Rank(5)
@@ -106,10 +109,5 @@ int Run(int argc, char** argv) {
 }  // namespace gcl::clustering
 
 int main(int argc, char** argv) {
-  try {
-    return gcl::clustering::Run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "evaluate: error: " << e.what() << "\n" << gcl::clustering::kUsage;
-    return 1;
-  }
+  return gcl::RunCommand("evaluate", 1, [&] { return gcl::clustering::Run(argc, argv); });
 }

@@ -6,10 +6,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
+
+#include "common/numbers.h"
 
 namespace gcl::clustering {
 namespace {
@@ -62,10 +66,12 @@ std::vector<int64_t> ParseShape(const std::string& path, const std::string& text
     const size_t first = item.find_first_not_of(" \t");
     if (first == std::string::npos) continue;  // The trailing comma of a 1-tuple.
     const std::string digits = item.substr(first, item.find_last_not_of(" \tL") - first + 1);
-    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) {
+    int64_t dim = 0;
+    if (const std::string problem = gcl::ParseInteger(digits, 0, std::numeric_limits<int64_t>::max(), &dim);
+        digits.empty() || digits[0] == '+' || !problem.empty()) {
       Fail(path, "npy header 'shape' has a bad dimension '" + item + "'");
     }
-    dims.push_back(std::stoll(digits));
+    dims.push_back(dim);
   }
   return dims;
 }
@@ -131,25 +137,31 @@ std::vector<std::string> SplitCsvLine(const std::string& path, int64_t line_numb
   return fields;
 }
 
-int64_t ParseInteger(const std::string& path, int64_t line_number, const std::string& column,
-                     const std::string& text) {
-  size_t used = 0;
+int64_t ParseInteger(const std::string& path, int64_t line_number, const std::string& column, const std::string& text) {
   int64_t value = 0;
-  try {
-    value = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (text.empty() || used != text.size()) {
-    Fail(path, "line " + std::to_string(line_number) + ": " + column + " '" + text + "' is not an integer");
+  if (const std::string problem = gcl::ParseInteger(text, &value); !problem.empty()) {
+    Fail(path, "line " + std::to_string(line_number) + ": " + column + " '" + text + "' is " +
+                   (problem == "not a whole number" ? "not an integer" : "out of range (" + problem + ")"));
   }
   return value;
+}
+
+// The file's size, after checking that it is a regular file (a device such as /dev/zero never ends).
+uint64_t RegularFileSize(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) {
+    Fail(path, std::filesystem::exists(path, error) ? "not a regular file" : "cannot open: no such file");
+  }
+  const uint64_t size = std::filesystem::file_size(path, error);
+  if (error) Fail(path, "cannot open: " + error.message());
+  return size;
 }
 
 }  // namespace
 
 FeatureMatrix ReadNpy(const std::string& path, bool allow_non_finite) {
   if (!HostIsLittleEndian()) Fail(path, "reading .npy needs a little-endian host");
+  const uint64_t file_size = RegularFileSize(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) Fail(path, std::string("cannot open: ") + std::strerror(errno));
   char magic[kNpyMagicSize];
@@ -170,7 +182,11 @@ FeatureMatrix ReadNpy(const std::string& path, bool allow_non_finite) {
   } else {
     Fail(path, "unsupported .npy version " + std::to_string(version[0]) + "." + std::to_string(version[1]));
   }
-  if (!in || header_len > (1u << 24)) Fail(path, "truncated or oversized .npy header");
+  const uint64_t data_start = (version[0] == 1 ? 10 : 12) + static_cast<uint64_t>(header_len);
+  if (!in || data_start > file_size) {
+    Fail(path, "truncated .npy header: it claims " + std::to_string(header_len) + " bytes in a file of " +
+                   std::to_string(file_size));
+  }
   std::string header(header_len, '\0');
   in.read(header.data(), header_len);
   if (!in) Fail(path, "truncated .npy header");
@@ -190,7 +206,12 @@ FeatureMatrix ReadNpy(const std::string& path, bool allow_non_finite) {
   FeatureMatrix m;
   m.rows = shape[0];
   m.cols = shape[1];
-  if (m.cols > 0 && m.rows > (int64_t{1} << 40) / m.cols) Fail(path, "array is implausibly large");
+  // The data must be in the file before anything is allocated for it: a 256-byte file may claim 1e11 rows.
+  const uint64_t available = (file_size - data_start) / sizeof(float);
+  if (m.cols > 0 && static_cast<uint64_t>(m.rows) > available / static_cast<uint64_t>(m.cols)) {
+    Fail(path, "truncated data: the header promises " + std::to_string(m.rows) + " x " + std::to_string(m.cols) +
+                   " float32 values, the file holds " + std::to_string(available));
+  }
   m.data.resize(static_cast<size_t>(m.rows * m.cols));
   in.read(reinterpret_cast<char*>(m.data.data()), static_cast<std::streamsize>(m.data.size() * sizeof(float)));
   if (!in) {
@@ -229,6 +250,7 @@ void WriteNpy(const std::string& path, const float* data, int64_t rows, int64_t 
 }
 
 std::vector<SampleInfo> ReadSampleCsv(const std::string& path) {
+  RegularFileSize(path);
   std::ifstream in(path);
   if (!in) Fail(path, std::string("cannot open: ") + std::strerror(errno));
   std::vector<SampleInfo> samples;

@@ -13,6 +13,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/device_name.h"
+#include "common/numbers.h"
+
 namespace gcl {
 namespace {
 
@@ -42,14 +45,8 @@ void* OpenBlasSymbol(const char* name) {
 }
 
 int ParsePositiveInt(const char* text, const std::string& what) {
-  // Digits only: strtol alone would also take leading blanks and signs.
-  if (*text < '0' || *text > '9') {
-    throw std::runtime_error(what + " = \"" + text + "\" is not a thread count (a whole number from 1 to 4096)");
-  }
-  errno = 0;
-  char* end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || errno != 0 || value <= 0 || value > 4096) {
+  int64_t value = 0;
+  if (!ParseInteger(text, 1, 4096, &value).empty()) {
     throw std::runtime_error(what + " = \"" + text + "\" is not a thread count (a whole number from 1 to 4096)");
   }
   return static_cast<int>(value);
@@ -98,19 +95,10 @@ ThreadSettings ConfigureThreads(int requested) {
 c10::Device PickDevice(const std::string& spec) {
   if (spec == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
   if (spec == "cpu") return c10::Device(c10::kCPU);
-  const std::string kCuda = "cuda";
-  if (spec.compare(0, kCuda.size(), kCuda) != 0 || (spec.size() > kCuda.size() && spec[kCuda.size()] != ':')) {
-    throw std::invalid_argument("device \"" + spec + "\" is not one of auto, cpu, cuda, cuda:N");
+  if (const std::string problem = DeviceNameProblem(spec); !problem.empty()) {
+    throw std::invalid_argument("device " + problem);
   }
-  int index = 0;
-  if (spec.size() > kCuda.size()) {
-    const std::string digits = spec.substr(kCuda.size() + 1);
-    if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos) {
-      throw std::invalid_argument("device \"" + spec +
-                                  "\": the CUDA device index must be a number (cuda:0, cuda:1, ...)");
-    }
-    index = std::stoi(digits);
-  }
+  const int index = CudaDeviceIndex(spec);
   const int count = static_cast<int>(torch::cuda::device_count());
   if (count == 0) {
     throw std::runtime_error("device \"" + spec +

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "common/numbers.h"
+
 namespace gcl::models {
 namespace {
 
@@ -65,15 +67,10 @@ IdentityEncoderOptions ExportedIdentityEncoderOptions(const Checkpoint& checkpoi
   }
   auto number = [&](const std::string& name) {
     const std::string& text = field(name);
-    size_t used = 0;
     double value = 0;
-    try {
-      value = std::stod(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != text.size()) {
-      throw std::runtime_error(source + ": metadata field '" + name + "' is '" + text + "', not a number");
+    // Whole numbers and the width multiplier alike; ValidateIdentityEncoderOptions checks the ranges.
+    if (const std::string problem = ParseReal(text, -1e9, 1e9, &value); !problem.empty()) {
+      throw std::runtime_error(source + ": metadata field '" + name + "' is '" + text + "', " + problem);
     }
     return value;
   };

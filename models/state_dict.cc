@@ -2,12 +2,14 @@
 
 #include <caffe2/serialize/inline_container.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <set>
 #include <stdexcept>
@@ -44,6 +46,7 @@ struct PyValue {
   std::string s;                              // string, bytes, or "module.name" of a global
   std::vector<PyRef> items;                   // tuple, list
   std::vector<std::pair<PyRef, PyRef>> dict;  // dict / OrderedDict in insertion order
+  std::unordered_map<std::string, size_t> key_index;  // string key -> position in `dict`
   // kStorage: dtype and element count from the persistent id; `tensor` (1-D) once its bytes are read.
   // kTensor: a view of `storage`, materialised into `tensor` by Materialize().
   torch::Dtype dtype = torch::kFloat32;
@@ -104,6 +107,20 @@ class Unpickler {
             StorageSource storages)
       : path_(path), what_(what), data_(bytes), storage_source_(std::move(storages)), pos_(start) {}
 
+  // Values may nest deeply or refer to themselves (a dict that holds itself, through the memo): freeing them by
+  // shared_ptr alone would recurse once per level (a stack overflow) or leak a cycle. Every value this unpickler
+  // made is unlinked here first, then freed flat. The values Load() returned are emptied too, so they must be
+  // used before the unpickler goes.
+  ~Unpickler() {
+    for (const PyRef& v : created_) {
+      v->items.clear();
+      v->dict.clear();
+      v->key_index.clear();
+    }
+  }
+  Unpickler(const Unpickler&) = delete;
+  Unpickler& operator=(const Unpickler&) = delete;
+
   size_t position() const { return pos_; }
 
   PyRef Load() {
@@ -117,12 +134,20 @@ class Unpickler {
           return stack_.back();
         }
         case '(': marks_.push_back(stack_.size()); break;  // MARK
-        case '}': stack_.push_back(Make(PyValue::Kind::kDict)); break;
-        case ']': stack_.push_back(Make(PyValue::Kind::kList)); break;
-        case ')': stack_.push_back(Make(PyValue::Kind::kTuple)); break;
-        case 'N': stack_.push_back(Make(PyValue::Kind::kNone)); break;
+        case '}':
+          stack_.push_back(New(PyValue::Kind::kDict));
+          break;
+        case ']':
+          stack_.push_back(New(PyValue::Kind::kList));
+          break;
+        case ')':
+          stack_.push_back(New(PyValue::Kind::kTuple));
+          break;
+        case 'N':
+          stack_.push_back(New(PyValue::Kind::kNone));
+          break;
         case 0x88: case 0x89: {
-          auto v = Make(PyValue::Kind::kBool);
+          auto v = New(PyValue::Kind::kBool);
           v->b = op == 0x88;
           stack_.push_back(v);
           break;
@@ -136,7 +161,7 @@ class Unpickler {
           const std::string raw = Bytes(8);
           uint64_t bits = 0;
           for (int k = 0; k < 8; ++k) bits = (bits << 8) | static_cast<uint8_t>(raw[k]);  // big-endian
-          auto v = Make(PyValue::Kind::kFloat);
+          auto v = New(PyValue::Kind::kFloat);
           std::memcpy(&v->f, &bits, 8);
           stack_.push_back(v);
           break;
@@ -170,20 +195,20 @@ class Unpickler {
         case 'j': stack_.push_back(Memo(LittleEndian(4))); break;
         case 'g': stack_.push_back(Memo(Decimal(Line()))); break;
         case 't': {
-          auto v = Make(PyValue::Kind::kTuple);
+          auto v = New(PyValue::Kind::kTuple);
           v->items = PopMark();
           stack_.push_back(v);
           break;
         }
         case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
-          auto v = Make(PyValue::Kind::kTuple);
+          auto v = New(PyValue::Kind::kTuple);
           v->items.resize(op - 0x84);
           for (size_t k = v->items.size(); k-- > 0;) v->items[k] = Pop();
           stack_.push_back(v);
           break;
         }
         case 'l': {
-          auto v = Make(PyValue::Kind::kList);
+          auto v = New(PyValue::Kind::kList);
           v->items = PopMark();
           stack_.push_back(v);
           break;
@@ -200,7 +225,7 @@ class Unpickler {
           break;
         }
         case 'd': {
-          auto v = Make(PyValue::Kind::kDict);
+          auto v = New(PyValue::Kind::kDict);
           SetItems(v, PopMark());
           stack_.push_back(v);
           break;
@@ -250,6 +275,11 @@ class Unpickler {
   [[noreturn]] void Bad(const std::string& what) const {
     Fail(path_, what_ + " at byte " + std::to_string(pos_) + ": " + what);
   }
+  PyRef New(PyValue::Kind k) {
+    PyRef v = Make(k);
+    created_.push_back(v);
+    return v;
+  }
   uint8_t U8() {
     if (pos_ >= data_.size()) Bad("unexpected end of pickle");
     return static_cast<uint8_t>(data_[pos_++]);
@@ -279,14 +309,14 @@ class Unpickler {
     return std::stoull(text);
   }
   void PushInt(int64_t x) {
-    auto v = Make(PyValue::Kind::kInt);
+    auto v = New(PyValue::Kind::kInt);
     v->i = x;
     stack_.push_back(v);
   }
   void PushLong(uint64_t n) {
     const std::string raw = Bytes(n);
     if (n > 8) {  // kept as its little-endian bytes (the legacy format's magic number is 80 bits wide)
-      auto v = Make(PyValue::Kind::kObject);
+      auto v = New(PyValue::Kind::kObject);
       v->s = "bigint:" + raw;
       stack_.push_back(v);
       return;
@@ -302,7 +332,7 @@ class Unpickler {
     stack_.push_back(v);
   }
   void PushGlobal(const std::string& name) {
-    auto v = Make(PyValue::Kind::kGlobal);
+    auto v = New(PyValue::Kind::kGlobal);
     v->s = name;
     stack_.push_back(v);
   }
@@ -337,16 +367,16 @@ class Unpickler {
     Expect(target, PyValue::Kind::kDict, "SETITEM(S)");
     if (kv.size() % 2 != 0) Bad("odd number of dict items");
     for (size_t k = 0; k < kv.size(); k += 2) {
-      bool replaced = false;
+      // A string key set again replaces its value (Python's dict), found through the index in constant time: a
+      // linear search made a pickle of many keys quadratic.
       if (kv[k]->kind == PyValue::Kind::kString) {
-        for (auto& entry : target->dict) {
-          if (entry.first->kind == PyValue::Kind::kString && entry.first->s == kv[k]->s) {
-            entry.second = kv[k + 1];
-            replaced = true;
-          }
+        const auto [it, inserted] = target->key_index.emplace(kv[k]->s, target->dict.size());
+        if (!inserted) {
+          target->dict[it->second].second = kv[k + 1];
+          continue;
         }
       }
-      if (!replaced) target->dict.emplace_back(kv[k], kv[k + 1]);
+      target->dict.emplace_back(kv[k], kv[k + 1]);
     }
   }
   int64_t IntArg(const PyRef& args, size_t k, const char* what) {
@@ -364,14 +394,14 @@ class Unpickler {
   }
   PyRef Reduce(const PyRef& callable, const PyRef& args) {
     if (callable->kind != PyValue::Kind::kGlobal || args->kind != PyValue::Kind::kTuple) {
-      auto v = Make(PyValue::Kind::kObject);
+      auto v = New(PyValue::Kind::kObject);
       v->s = callable->kind == PyValue::Kind::kGlobal ? callable->s : "?";
       return v;
     }
     const std::string& name = callable->s;
     if (name == "collections.OrderedDict") {
       if (!args->items.empty()) Bad("OrderedDict with constructor arguments");
-      return Make(PyValue::Kind::kDict);
+      return New(PyValue::Kind::kDict);
     }
     if (name == "torch._utils._rebuild_tensor_v2" || name == "torch._utils._rebuild_tensor") {
       if (args->items.empty() || args->items[0]->kind != PyValue::Kind::kStorage) Bad(name + " without a storage");
@@ -397,7 +427,7 @@ class Unpickler {
         Bad("tensor view " + c10::str(torch::IntArrayRef(size)) + " at offset " + std::to_string(offset) +
             " runs past its storage of " + std::to_string(storage_numel) + " elements");
       }
-      auto v = Make(PyValue::Kind::kTensor);
+      auto v = New(PyValue::Kind::kTensor);
       v->storage = args->items[0];
       v->offset = offset;
       v->size = size;
@@ -408,7 +438,7 @@ class Unpickler {
       if (args->items.empty() || args->items[0]->kind != PyValue::Kind::kTensor) Bad(name + " without a tensor");
       return args->items[0];
     }
-    auto v = Make(PyValue::Kind::kObject);  // anything else is opaque to us and skipped
+    auto v = New(PyValue::Kind::kObject);  // anything else is opaque to us and skipped
     v->s = name;
     return v;
   }
@@ -443,6 +473,7 @@ class Unpickler {
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, PyRef> memo_;
   std::unordered_map<std::string, PyRef> storages_;
+  std::vector<PyRef> created_;
 };
 
 PyRef MakeStorage(torch::Dtype dtype, int64_t numel) {
@@ -460,18 +491,31 @@ torch::Tensor Materialize(PyValue& t, const std::string& path) {
   return t.tensor;
 }
 
-// Tensor entries of a dict; prefers a nested `state_dict` / `model` dict (training checkpoints).
-void CollectTensors(const PyRef& root, const std::string& path, Checkpoint* out) {
+// Levels of `state_dict` / `model` dicts followed down from the top (training checkpoints nest one or two).
+constexpr int kMaxNestedLevels = 4;
+
+// The tensor entries of a dict, preferring a nested `state_dict` / `model` dict; nothing is materialised yet.
+void FindTensors(const PyRef& root, const std::string& path, int level, std::set<const PyValue*>* visited,
+                 Checkpoint* out, std::vector<std::pair<std::string, PyRef>>* found) {
   if (root->kind != PyValue::Kind::kDict) {
     Fail(path, std::string("top-level object is a ") + KindName(root->kind) + ", expected a dict of tensors");
   }
+  visited->insert(root.get());
   for (const char* nested : {"state_dict", "model"}) {
     for (const auto& [key, value] : root->dict) {
       if (key->kind == PyValue::Kind::kString && key->s == nested && value->kind == PyValue::Kind::kDict) {
+        // A pickle can make a dict hold itself (memo references): followed blindly, that spins forever.
+        if (visited->count(value.get()) != 0) {
+          Fail(path, std::string("the '") + nested + "' entry contains the dict that holds it (a cyclic pickle)");
+        }
+        if (level + 1 > kMaxNestedLevels) {
+          Fail(path, std::string("'state_dict' / 'model' entries nest more than ") + std::to_string(kMaxNestedLevels) +
+                         " levels deep");
+        }
         for (const auto& [k, v] : root->dict) {
           if (k->kind == PyValue::Kind::kString && k->s != nested) out->skipped_entries.push_back(k->s);
         }
-        CollectTensors(value, path, out);
+        FindTensors(value, path, level + 1, visited, out, found);
         return;
       }
     }
@@ -479,11 +523,36 @@ void CollectTensors(const PyRef& root, const std::string& path, Checkpoint* out)
   for (const auto& [key, value] : root->dict) {
     if (key->kind != PyValue::Kind::kString) continue;
     if (value->kind == PyValue::Kind::kTensor) {
-      out->tensors.emplace_back(key->s, Materialize(*value, path));
+      found->emplace_back(key->s, value);
     } else {
       out->skipped_entries.push_back(key->s);
     }
   }
+}
+
+// Tensor entries of a dict, materialised. Views share storages, so a few bytes of pickle could ask for the same
+// large storage many times over; what the views copy is capped at twice the storages they use (tied weights
+// appear twice) plus 1 MiB.
+void CollectTensors(const PyRef& root, const std::string& path, Checkpoint* out) {
+  std::set<const PyValue*> visited;
+  std::vector<std::pair<std::string, PyRef>> found;
+  FindTensors(root, path, 0, &visited, out, &found);
+  std::set<const PyValue*> tensors, storages;
+  uint64_t viewed = 0, stored = 0;
+  for (const auto& [key, t] : found) {
+    const uint64_t element = c10::elementSize(t->storage->dtype);
+    if (tensors.insert(t.get()).second) {
+      uint64_t numel = 1;
+      for (const int64_t d : t->size) numel *= static_cast<uint64_t>(d);  // checked for overflow when built
+      viewed += numel * element;
+    }
+    if (storages.insert(t->storage.get()).second) stored += static_cast<uint64_t>(t->storage->numel) * element;
+  }
+  if (viewed > 2 * stored + (uint64_t{1} << 20)) {
+    Fail(path, "its tensors view " + std::to_string(viewed) + " bytes of only " + std::to_string(stored) +
+                   " bytes of storage (the same storage many times over)");
+  }
+  for (const auto& [key, t] : found) out->tensors.emplace_back(key, Materialize(*t, path));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -565,8 +634,10 @@ class JsonParser {
     }
   }
   Json Value() {
-    // safetensors headers nest three levels; a cap keeps hostile input from exhausting the stack.
+    // safetensors headers nest three levels; a cap keeps hostile input from exhausting the stack. Each value takes
+    // ~100 bytes parsed against 2 in the text ("[0,0,..."), so their number is capped too (~10 per tensor).
     if (++depth_ > 32) Bad("nesting deeper than 32 levels");
+    if (++values_ > kMaxValues) Bad("more than " + std::to_string(kMaxValues) + " values");
     Json v = ValueAtDepth();
     --depth_;
     return v;
@@ -633,10 +704,12 @@ class JsonParser {
     v.kind = Json::Kind::kNumber;
     return v;
   }
+  static constexpr int64_t kMaxValues = 1000000;
   const std::string& path_;
   const std::string& t_;
   size_t i_ = 0;
   int depth_ = 0;
+  int64_t values_ = 0;
 };
 
 const std::vector<std::pair<std::string, torch::Dtype>>& SafetensorsDtypes() {
@@ -676,12 +749,115 @@ bool IsLittleEndianHost() {
 namespace {
 Checkpoint ReadLegacyOrThrowC10(const std::string& path);
 
+// The sizes a zip archive's central directory gives for each record, read before any record is extracted:
+// PyTorchStreamReader::getRecord allocates the uncompressed size the directory claims, so a 1 KB file claiming a
+// 1 TB record would allocate (or fail to allocate) that much before the data is found missing. Records are keyed
+// by their name below the archive's top folder ("data.pkl", "data/0"), as PyTorchStreamReader names them.
+struct ZipRecord {
+  uint32_t method = 0;
+  uint64_t compressed = 0;
+  uint64_t uncompressed = 0;
+};
+
+uint64_t LittleEndianAt(const std::string& b, size_t at, int n) {
+  uint64_t v = 0;
+  for (int k = 0; k < n; ++k) v |= static_cast<uint64_t>(static_cast<uint8_t>(b[at + k])) << (8 * k);
+  return v;
+}
+
+std::map<std::string, ZipRecord> ReadZipDirectory(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) Fail(path, "cannot open file");
+  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  auto read = [&](uint64_t at, uint64_t n) {
+    if (at > file_size || n > file_size - at) Fail(path, "zip directory runs past the end of the file");
+    std::string bytes(n, '\0');
+    in.seekg(static_cast<std::streamoff>(at));
+    in.read(bytes.data(), static_cast<std::streamsize>(n));
+    if (!in) Fail(path, "cannot read the zip directory");
+    return bytes;
+  };
+  // End of central directory: 22 bytes plus a comment of up to 65535 bytes at the end of the file.
+  const uint64_t tail_size = std::min<uint64_t>(file_size, 22 + 65535);
+  const std::string tail = read(file_size - tail_size, tail_size);
+  size_t eocd = std::string::npos;
+  for (size_t i = tail.size() >= 22 ? tail.size() - 22 + 1 : 0; i-- > 0;) {
+    if (LittleEndianAt(tail, i, 4) == 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd == std::string::npos) Fail(path, "not a complete zip archive (no end of central directory; truncated?)");
+  uint64_t entries = LittleEndianAt(tail, eocd + 10, 2);
+  uint64_t directory_size = LittleEndianAt(tail, eocd + 12, 4);
+  uint64_t directory_offset = LittleEndianAt(tail, eocd + 16, 4);
+  if (entries == 0xFFFF || directory_size == 0xFFFFFFFF || directory_offset == 0xFFFFFFFF) {
+    // ZIP64: a locator just before the record gives the offset of the 64-bit end of central directory.
+    const uint64_t eocd_at = file_size - tail_size + eocd;
+    if (eocd_at < 20) Fail(path, "zip64 archive without its locator");
+    const std::string locator = read(eocd_at - 20, 20);
+    if (LittleEndianAt(locator, 0, 4) != 0x07064b50) Fail(path, "zip64 archive without its locator");
+    const std::string record = read(LittleEndianAt(locator, 8, 8), 56);
+    if (LittleEndianAt(record, 0, 4) != 0x06064b50) Fail(path, "zip64 end of central directory is damaged");
+    entries = LittleEndianAt(record, 32, 8);
+    directory_size = LittleEndianAt(record, 40, 8);
+    directory_offset = LittleEndianAt(record, 48, 8);
+  }
+  const std::string directory = read(directory_offset, directory_size);
+  std::map<std::string, ZipRecord> records;
+  size_t at = 0;
+  for (uint64_t e = 0; e < entries; ++e) {
+    if (at + 46 > directory.size() || LittleEndianAt(directory, at, 4) != 0x02014b50) {
+      Fail(path, "zip central directory is damaged (entry " + std::to_string(e) + ")");
+    }
+    ZipRecord r;
+    r.method = static_cast<uint32_t>(LittleEndianAt(directory, at + 10, 2));
+    r.compressed = LittleEndianAt(directory, at + 20, 4);
+    r.uncompressed = LittleEndianAt(directory, at + 24, 4);
+    const size_t name_length = LittleEndianAt(directory, at + 28, 2),
+                 extra_length = LittleEndianAt(directory, at + 30, 2),
+                 comment_length = LittleEndianAt(directory, at + 32, 2);
+    if (at + 46 + name_length + extra_length + comment_length > directory.size()) {
+      Fail(path, "zip central directory is damaged (entry " + std::to_string(e) + ")");
+    }
+    const std::string name = directory.substr(at + 46, name_length);
+    // ZIP64 extended information (header 0x0001): the 64-bit sizes of fields that hold 0xFFFFFFFF.
+    for (size_t x = at + 46 + name_length; x + 4 <= at + 46 + name_length + extra_length;) {
+      const uint64_t id = LittleEndianAt(directory, x, 2), size = LittleEndianAt(directory, x + 2, 2);
+      if (x + 4 + size > at + 46 + name_length + extra_length) break;
+      if (id == 0x0001) {
+        size_t field = x + 4;
+        if (r.uncompressed == 0xFFFFFFFF && field + 8 <= x + 4 + size) {
+          r.uncompressed = LittleEndianAt(directory, field, 8);
+          field += 8;
+        }
+        if (r.compressed == 0xFFFFFFFF && field + 8 <= x + 4 + size) r.compressed = LittleEndianAt(directory, field, 8);
+      }
+      x += 4 + size;
+    }
+    // Stored records hold their bytes as they are; deflate expands at most 1032:1.
+    const bool plausible =
+        r.compressed <= file_size && ((r.method == 0 && r.uncompressed == r.compressed) ||
+                                      (r.method == 8 && r.uncompressed <= r.compressed * 1032 + 1024));
+    if (!plausible) {
+      Fail(path, "zip record " + name + " claims " + std::to_string(r.uncompressed) + " bytes from " +
+                     std::to_string(r.compressed) + " stored bytes (method " + std::to_string(r.method) +
+                     ") in a file of " + std::to_string(file_size) + " bytes");
+    }
+    const size_t slash = name.find('/');
+    records[slash == std::string::npos ? name : name.substr(slash + 1)] = r;
+    at += 46 + name_length + extra_length + comment_length;
+  }
+  return records;
+}
+
 Checkpoint ReadTorchZipOrThrowC10(const std::string& path) {
   const std::string magic = ReadPrefix(path, 4);
   if (magic != std::string("PK\x03\x04", 4)) {
     if (!magic.empty() && static_cast<uint8_t>(magic[0]) == 0x80) return ReadLegacyOrThrowC10(path);
     Fail(path, "neither a torch.save file nor a safetensors file");
   }
+  const std::map<std::string, ZipRecord> records = ReadZipDirectory(path);
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> zip;
   try {
     zip = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
@@ -692,6 +868,8 @@ Checkpoint ReadTorchZipOrThrowC10(const std::string& path) {
     Fail(path, "zip archive has no data.pkl (a TorchScript archive? only torch.save files are supported)");
   }
   if (zip->hasRecord("byteorder")) {
+    if (!records.count("byteorder") || records.at("byteorder").uncompressed > 16)
+      Fail(path, "byteorder record is damaged");
     at::DataPtr ptr;
     size_t n = 0;
     std::tie(ptr, n) = zip->getRecord("byteorder");
@@ -705,11 +883,18 @@ Checkpoint ReadTorchZipOrThrowC10(const std::string& path) {
   caffe2::serialize::PyTorchStreamReader* archive = zip.get();
   auto source = [&](const std::string& key, torch::Dtype dtype, int64_t numel, const std::string& type_name) {
     const std::string record = "data/" + key;
-    if (!archive->hasRecord(record)) Fail(path, "storage record " + record + " is missing from the archive");
+    if (!archive->hasRecord(record) || !records.count(record)) {
+      Fail(path, "storage record " + record + " is missing from the archive");
+    }
+    const auto element = static_cast<uint64_t>(c10::elementSize(dtype));
+    const uint64_t claimed = records.at(record).uncompressed;
+    if (claimed % element != 0 || claimed / element != static_cast<uint64_t>(numel)) {
+      Fail(path, "storage record " + record + " holds " + std::to_string(claimed) + " bytes, not " +
+                     std::to_string(numel) + " elements of " + type_name);
+    }
     at::DataPtr data;
     size_t bytes = 0;
     std::tie(data, bytes) = archive->getRecord(record);
-    const auto element = static_cast<size_t>(c10::elementSize(dtype));
     if (bytes % element != 0 || bytes / element != static_cast<uint64_t>(numel)) {
       Fail(path, "storage record " + record + " holds " + std::to_string(bytes) + " bytes, not " +
                      std::to_string(numel) + " elements of " + type_name);
@@ -734,10 +919,11 @@ Checkpoint ReadLegacyOrThrowC10(const std::string& path) {
   if (!in) Fail(path, "cannot open file");
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   size_t pos = 0;
+  std::vector<std::unique_ptr<Unpickler>> unpicklers;  // the values they made live until the tensors are collected
   auto next = [&](const std::string& what, StorageSource source = nullptr) {
-    Unpickler u(path, what, data, pos, std::move(source));
-    PyRef v = u.Load();
-    pos = u.position();
+    unpicklers.push_back(std::make_unique<Unpickler>(path, what, data, pos, std::move(source)));
+    PyRef v = unpicklers.back()->Load();
+    pos = unpicklers.back()->position();
     return v;
   };
   const PyRef magic = next("legacy magic number");
@@ -807,12 +993,22 @@ Checkpoint ReadSafetensors(const std::string& path) {
   uint64_t header_len = 0;
   for (int k = 0; k < 8; ++k) header_len |= static_cast<uint64_t>(len_bytes[k]) << (8 * k);
   if (header_len > file_size - 8) Fail(path, "safetensors header length " + std::to_string(header_len) + " exceeds the file");
+  // The format's own reader refuses headers above 100 MB; ours are a few KB.
+  if (header_len > 100000000)
+    Fail(path, "safetensors header of " + std::to_string(header_len) + " bytes (at most 100 MB)");
   std::string header(header_len, '\0');
   in.read(header.data(), static_cast<std::streamsize>(header_len));
   const Json root = JsonParser(path, header).Parse();
   if (root.kind != Json::Kind::kObject) Fail(path, "safetensors header is not a JSON object");
   const uint64_t data_start = 8 + header_len, data_size = file_size - data_start;
   Checkpoint out;
+  struct SafetensorsEntry {
+    std::string name;
+    torch::Dtype dtype;
+    std::vector<int64_t> shape;
+    uint64_t begin, end;
+  };
+  std::vector<SafetensorsEntry> entries;
   for (const auto& [name, entry] : root.members) {
     if (name == "__metadata__") {
       for (const auto& [k, v] : entry.members) {
@@ -863,11 +1059,26 @@ Checkpoint ReadSafetensors(const std::string& path) {
                      (overflow ? std::string("overflowing") : std::to_string(need)) + " bytes) in a data section of " +
                      std::to_string(data_size) + " bytes");
     }
-    torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(dtype));
-    in.seekg(static_cast<std::streamoff>(data_start + begin));
-    in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(need));
-    if (!in) Fail(path, "short read of tensor '" + name + "'");
-    out.tensors.emplace_back(name, t);
+    entries.push_back({name, dtype, shape, begin, end});
+  }
+  // Tensors own disjoint byte ranges (the format's rule): overlapping ranges would let a small file ask for its
+  // data section many times over.
+  std::vector<const SafetensorsEntry*> by_offset;
+  for (const SafetensorsEntry& e : entries) by_offset.push_back(&e);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const SafetensorsEntry* a, const SafetensorsEntry* b) { return a->begin < b->begin; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    if (by_offset[i]->begin < by_offset[i - 1]->end) {
+      Fail(path,
+           "tensors '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name + "' overlap in the data section");
+    }
+  }
+  for (const SafetensorsEntry& e : entries) {
+    torch::Tensor t = torch::empty(e.shape, torch::TensorOptions().dtype(e.dtype));
+    in.seekg(static_cast<std::streamoff>(data_start + e.begin));
+    in.read(static_cast<char*>(t.data_ptr()), static_cast<std::streamsize>(e.end - e.begin));
+    if (!in) Fail(path, "short read of tensor '" + e.name + "'");
+    out.tensors.emplace_back(e.name, t);
   }
   return out;
 }
@@ -977,6 +1188,14 @@ LoadReport LoadStateDict(torch::nn::Module& module, const StateDict& tensors, co
     if (value.sizes() != target.sizes()) {
       throw std::runtime_error(source + ": key '" + name + "' has shape " + c10::str(value.sizes()) +
                                " in the checkpoint, the module expects " + c10::str(target.sizes()));
+    }
+    if (options.require_finite && value.is_floating_point()) {
+      const int64_t bad = value.numel() - torch::isfinite(value).sum().item<int64_t>();
+      if (bad > 0) {
+        throw std::runtime_error(source + ": key '" + name + "' holds " + std::to_string(bad) + " NaN or Inf value" +
+                                 (bad == 1 ? "" : "s") + " of " + std::to_string(value.numel()) +
+                                 " (a diverged or damaged model); refusing to load it");
+      }
     }
     target.copy_(value.to(target.device(), target.scalar_type()));
     used.insert(name);

@@ -61,6 +61,9 @@ struct LoadOptions {
   // BatchNorm's `num_batches_tracked` counter may be absent (checkpoints written before PyTorch 0.4.1 lack it);
   // it only matters for momentum=None BatchNorm, which nothing here uses.
   bool allow_missing_num_batches_tracked = true;
+  // A NaN or Inf in a floating-point tensor is an error naming the key: no trained model holds one, and loading
+  // it would only turn every output into NaN (an export of a diverged run once made `extract` write NaN features).
+  bool require_finite = true;
 };
 
 struct LoadReport {
@@ -70,8 +73,9 @@ struct LoadReport {
 };
 
 // Copies matching tensors into the module's parameters and buffers (converted to the module tensor's dtype
-// and device). Throws std::runtime_error naming `source` and the key when a required key is missing or a
-// shape differs (both shapes given). Extra checkpoint keys are ignored and listed in the report.
+// and device). Throws std::runtime_error naming `source` and the key when a required key is missing, a shape
+// differs (both shapes given) or a value is not finite (LoadOptions.require_finite). Extra checkpoint keys are
+// ignored and listed in the report.
 LoadReport LoadStateDict(torch::nn::Module& module, const StateDict& tensors, const LoadOptions& options,
                          const std::string& source);
 

@@ -1,29 +1,17 @@
 // Loads a dataset with the loaders of reid_dataset.h and prints what it found, or the loader's error.
 //
-//   bazel run //data/datasets:inspect_dataset -- --name market1501 --root /data/market1501
-//       --mesh_dir /data/mesh/market [--check none|header|decode] [--threads 2] [--msmt_one_based_cameras]
+//   bazel run //data/datasets:inspect_dataset -- --name=market1501 --root=/data/market1501
+//       --mesh_dir=/data/mesh/market [--check=none|header|decode] [--threads=2] [--msmt_one_based_cameras]
 //
 // Exit status 0 when the dataset loads, 1 with the error message otherwise, 2 for bad arguments.
 #include <cstdio>
-#include <cstdlib>
-#include <exception>
-#include <filesystem>
 #include <string>
 
+#include "common/flags.h"
 #include "common/user_path.h"
 #include "data/datasets/reid_dataset.h"
 
 namespace {
-
-constexpr char kUsage[] =
-    "usage: inspect_dataset --name market1501|dukemtmc-reid|msmt17|folder|csv --root PATH [--mesh_dir DIR] "
-    "[--check none|header|decode] [--threads N] [--camera_regex RE] [--msmt_one_based_cameras] "
-    "[--test_structures]\n";
-
-int Usage(const std::string& problem) {
-  std::fprintf(stderr, "inspect_dataset: %s\n%s", problem.c_str(), kUsage);
-  return 2;
-}
 
 void PrintSplit(const char* name, const gcl::data::ReidSplit& split) {
   int with_renders = 0;
@@ -35,58 +23,44 @@ void PrintSplit(const char* name, const gcl::data::ReidSplit& split) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string name;
-  std::string root;
-  gcl::data::DatasetOptions options;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : std::string(); };
-    if (arg == "--help" || arg == "-h") {
-      std::printf("%s", kUsage);
-      return 0;
-    } else if (arg == "--name") {
-      name = value();
-    } else if (arg == "--root") {
-      root = gcl::UserPath(value());
-    } else if (arg == "--mesh_dir") {
-      options.mesh_dir = gcl::UserPath(value());
-    } else if (arg == "--check") {
-      const std::string check = value();
-      if (check == "none") {
-        options.image_check = gcl::data::ImageCheck::kNone;
-      } else if (check == "header") {
-        options.image_check = gcl::data::ImageCheck::kHeader;
-      } else if (check == "decode") {
-        options.image_check = gcl::data::ImageCheck::kDecode;
-      } else {
-        return Usage("--check must be none, header or decode, got '" + check + "'");
-      }
-    } else if (arg == "--threads") {
-      options.threads = std::atoi(value().c_str());
-      if (options.threads < 1) return Usage("--threads must be >= 1");
-    } else if (arg == "--camera_regex") {
-      options.camera_regex = value();
-    } else if (arg == "--msmt_one_based_cameras") {
-      options.msmt_one_based_cameras = true;
-    } else if (arg == "--test_structures") {
-      options.gallery_structures = true;
-      options.query_structures = true;
+  return gcl::RunCommand("inspect_dataset", 1, [&]() -> int {
+    std::string name, root, check = "header";
+    bool test_structures = false;
+    gcl::data::DatasetOptions options;
+    gcl::FlagSet flags("inspect_dataset", "inspect_dataset --name=NAME --root=PATH [flags]",
+                       "Loads a dataset as training would and reports its splits, or what is wrong with it.");
+    flags.String("name", &name, "market1501|dukemtmc-reid|msmt17|folder|csv", "the dataset's layout").Required();
+    flags.String("root", &root, "PATH", "the dataset folder (the CSV file for csv)").Required();
+    flags.String("mesh_dir", &options.mesh_dir, "DIR", "GCL's mesh-render folder (train/render/, render_45/, ...)");
+    flags.String("check", &check, "none|header|decode",
+                 "how images are checked: header reads each file (complete, within --max_image_pixels),\n"
+                 "decode also decodes it");
+    flags.Int64("max_image_pixels", &options.max_image_pixels, "images with more pixels are unusable").Min(1);
+    flags.Int("threads", &options.threads, "threads for the image checks").Min(1).Max(4096);
+    flags.String("camera_regex", &options.camera_regex, "RE", "folder datasets: the camera token of a file name");
+    flags.Bool("msmt_one_based_cameras", &options.msmt_one_based_cameras, "MSMT17 cameras 1..15 as the reference");
+    flags.Bool("test_structures", &test_structures, "query and gallery images need renders too");
+    if (!flags.Parse(argc, argv)) return 0;
+    if (check == "none") {
+      options.image_check = gcl::data::ImageCheck::kNone;
+    } else if (check == "header") {
+      options.image_check = gcl::data::ImageCheck::kHeader;
+    } else if (check == "decode") {
+      options.image_check = gcl::data::ImageCheck::kDecode;
     } else {
-      return Usage("unknown argument '" + arg + "'");
+      throw gcl::FlagError("--check=" + check + ": must be none, header or decode");
     }
-  }
-  if (name.empty() || root.empty()) return Usage("--name and --root are required");
-  try {
-    const gcl::data::ReidDataset d = gcl::data::LoadDataset(name, root, options);
+    options.gallery_structures = options.query_structures = test_structures;
+    if (!options.mesh_dir.empty()) options.mesh_dir = gcl::UserPath(options.mesh_dir);
+    const gcl::data::ReidDataset d = gcl::data::LoadDataset(name, gcl::UserPath(root), options);
     std::printf("%s at %s\n", d.name.c_str(), d.root.c_str());
     PrintSplit("train", d.train);
     PrintSplit("query", d.query);
     PrintSplit("gallery", d.gallery);
-    std::printf("  junk (pid -1) dropped: %d, unreadable images skipped: %d\n", d.junk_dropped, d.corrupt.count);
-    for (const std::string& p : d.corrupt.first_paths) std::printf("    skipped %s\n", p.c_str());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "inspect_dataset: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+    std::printf("  junk (pid -1) dropped: %d, unusable images skipped: %d\n", d.junk_dropped, d.corrupt.count);
+    for (size_t i = 0; i < d.corrupt.first_paths.size(); ++i) {
+      std::printf("    skipped %s: %s\n", d.corrupt.first_paths[i].c_str(), d.corrupt.first_problems[i].c_str());
+    }
+    return 0;
+  });
 }

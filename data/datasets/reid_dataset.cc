@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "data/datasets/reid_names.h"
+#include "data/pipeline/image_header.h"
 #include "data/pipeline/thread_pool.h"
 
 namespace gcl::data {
@@ -91,58 +91,55 @@ std::vector<fs::path> ListFiles(const fs::path& dir, bool (*keep)(const fs::path
 
 bool IsJpg(const fs::path& p) { return p.extension() == ".jpg"; }
 
-// JPEG, PNG or BMP signature at the start of the file.
-bool HasImageSignature(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  unsigned char head[8] = {0};
-  in.read(reinterpret_cast<char*>(head), sizeof(head));
-  const std::streamsize n = in.gcount();
-  if (n >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF) return true;
-  static const unsigned char kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
-  if (n == 8 && std::memcmp(head, kPng, 8) == 0) return true;
-  return n >= 2 && head[0] == 'B' && head[1] == 'M';
-}
-
-bool ImageIsReadable(const std::string& path, ImageCheck check) {
-  switch (check) {
-    case ImageCheck::kNone:
-      return true;
-    case ImageCheck::kHeader:
-      return HasImageSignature(path);
-    case ImageCheck::kDecode:
-      return HasImageSignature(path) && !cv::imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION).empty();
+// "" when the image can be used under `check`, otherwise what is wrong with it.
+std::string ImageProblem(const std::string& path, ImageCheck check, int64_t max_pixels) {
+  if (check == ImageCheck::kNone) return "";
+  try {
+    const std::string bytes = ReadCheckedImage(path, max_pixels);
+    if (check == ImageCheck::kDecode) {
+      const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
+      if (cv::imdecode(raw, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION).empty()) return "corrupt image data";
+    }
+  } catch (const std::exception& e) {
+    // ReadCheckedImage's message starts with the path, which the caller reports already.
+    const std::string what = e.what();
+    return what.rfind(path + ": ", 0) == 0 ? what.substr(path.size() + 2) : what;
   }
-  return false;
+  return "";
 }
 
 // Drops unreadable images (counted in `corrupt`); throws when more than max_corrupt_fraction of the split is bad.
 std::vector<RawItem> DropCorrupt(std::vector<RawItem> items, const std::string& dataset, const std::string& source,
                                  const DatasetOptions& options, CorruptImages* corrupt) {
   if (options.image_check == ImageCheck::kNone || items.empty()) return items;
-  std::vector<char> ok(items.size(), 1);
+  std::vector<std::string> problems(items.size());
   ThreadPool pool(std::max(1, options.threads));
-  pool.ParallelFor(items.size(), [&](size_t i) { ok[i] = ImageIsReadable(items[i].path, options.image_check); });
+  pool.ParallelFor(items.size(), [&](size_t i) {
+    problems[i] = ImageProblem(items[i].path, options.image_check, options.max_image_pixels);
+  });
   std::vector<RawItem> kept;
   std::vector<std::string> bad;
   for (size_t i = 0; i < items.size(); ++i) {
-    if (ok[i]) {
+    if (problems[i].empty()) {
       kept.push_back(std::move(items[i]));
     } else {
-      bad.push_back(items[i].path);
+      bad.push_back(items[i].path + " (" + problems[i] + ")");
+      if (static_cast<int>(corrupt->first_paths.size()) < kExamples) {
+        corrupt->first_paths.push_back(items[i].path);
+        corrupt->first_problems.push_back(problems[i]);
+      }
     }
   }
   if (bad.empty()) return kept;
   corrupt->count += static_cast<int>(bad.size());
-  for (const std::string& b : bad) {
-    if (static_cast<int>(corrupt->first_paths.size()) < kExamples) corrupt->first_paths.push_back(b);
-  }
   const double fraction = static_cast<double>(bad.size()) / static_cast<double>(items.size());
   if (fraction > options.max_corrupt_fraction) {
     const size_t bad_count = bad.size();
     bad.resize(std::min<size_t>(bad.size(), kExamples));
-    throw std::runtime_error(dataset + ": " + std::to_string(bad_count) + " of " +
-                             std::to_string(items.size()) + " images in " + source +
-                             " are missing, unreadable or corrupt, more than max_corrupt_fraction " +
+    throw std::runtime_error(dataset + ": " + std::to_string(bad_count) + " of " + std::to_string(items.size()) +
+                             " images in " + source +
+                             " are missing, unreadable, corrupt, truncated or too large, more than "
+                             "max_corrupt_fraction " +
                              std::to_string(options.max_corrupt_fraction) + " (first: " + JoinExamples(bad) + ")");
   }
   return kept;
@@ -238,6 +235,10 @@ void ValidateOptions(const DatasetOptions& options, const std::string& dataset) 
   }
   if (!(options.max_corrupt_fraction >= 0.0 && options.max_corrupt_fraction <= 1.0)) {
     throw std::runtime_error(dataset + ": DatasetOptions.max_corrupt_fraction must lie in [0, 1]");
+  }
+  if (options.max_image_pixels < 1) {
+    throw std::runtime_error(dataset + ": DatasetOptions.max_image_pixels must be >= 1, got " +
+                             std::to_string(options.max_image_pixels));
   }
 }
 

@@ -16,14 +16,18 @@
 // - every split is sorted by relative path, so record order (the memory row index) does not depend on the file
 //   system; the reference uses unsorted glob order.
 // Every problem with the input throws std::runtime_error naming the folder or file: missing split folder or list,
-// unparsable names (count and first examples), missing renders (count and first examples), corrupt images past
-// `max_corrupt_fraction` (below it they are skipped and counted in `ReidDataset::corrupt`), empty train set.
+// unparsable names (count and first examples), missing renders (count and first examples), corrupt, truncated or
+// oversized images past `max_corrupt_fraction` (below it they are skipped and counted in `ReidDataset::corrupt`),
+// empty train set.
 #ifndef GCL_DATA_DATASETS_REID_DATASET_H_
 #define GCL_DATA_DATASETS_REID_DATASET_H_
 
 #include <array>
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "data/pipeline/image_header.h"
 
 namespace gcl::data {
 
@@ -57,10 +61,12 @@ struct ReidSplit {
   int num_cameras = 0;  // distinct camera ids
 };
 
-// Images that could not be decoded and were skipped.
+// Images that could not be used (missing, not an image, truncated, above max_image_pixels, undecodable) and
+// were skipped.
 struct CorruptImages {
   int count = 0;
-  std::vector<std::string> first_paths;  // up to 5
+  std::vector<std::string> first_paths;     // up to 5
+  std::vector<std::string> first_problems;  // what was wrong with each of first_paths
 };
 
 struct ReidDataset {
@@ -74,9 +80,12 @@ struct ReidDataset {
 };
 
 enum class ImageCheck {
-  kNone,    // trust the files
-  kHeader,  // the file must exist and start with a JPEG/PNG/BMP signature (cheap)
-  kDecode,  // decode every image fully (a few seconds per 10k small JPEGs, using `threads`)
+  kNone,  // trust the files
+  // Each file is read once, not decoded (data/pipeline/image_header.h): a JPEG, PNG or BMP that is complete (a
+  // JPEG reaches its end-of-image marker, a PNG its IEND chunk, a BMP's pixel array fits) and within
+  // max_image_pixels. Catches truncated files, which a decoder would fill with grey and only warn about.
+  kHeader,
+  kDecode,  // kHeader, then decode every image fully (a few seconds per 10k small JPEGs, using `threads`)
 };
 
 enum class MsmtVersion { kAuto, kV1, kV2 };
@@ -94,6 +103,10 @@ struct DatasetOptions {
   ImageCheck image_check = ImageCheck::kHeader;
   // Fatal when more than this fraction of a split's images is corrupt (checked with image_check != kNone).
   double max_corrupt_fraction = 0.01;
+  // Images whose header gives more pixels than this are unusable (checked with image_check != kNone): a photo
+  // thousands of pixels wide in a person re-ID set is a mistake, and decoding it costs time and memory on every
+  // epoch (data/pipeline/image_header.h).
+  int64_t max_image_pixels = kDefaultMaxImagePixels;
   int threads = 1;  // for image checks
   // Reference behaviour for MSMT17 (section 9): cameras as written, 1..15. Default: 0-based like every dataset.
   bool msmt_one_based_cameras = false;

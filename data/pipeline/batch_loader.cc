@@ -83,11 +83,12 @@ Batch BatchLoader::Load(const std::vector<Sample>& samples, uint64_t epoch, uint
       return m;
     };
     float* img = image + i * 3 * plane;
-    NormalizeToChw(prepare(DecodeRgb(r.path)), kImageNetNorm, img);
+    NormalizeToChw(prepare(DecodeRgb(r.path, t.max_image_pixels)), kImageNetNorm, img);
     if (draw.erase) EraseChw(img, 3, h, w, draw.erase_rect);
     if (structures) {
-      NormalizeToChw(prepare(DecodeLuma(r.StructurePath(0))), kStructureNorm, s_ori + i * plane);
-      NormalizeToChw(prepare(DecodeLuma(r.StructurePath(new_angle))), kStructureNorm, s_new + i * plane);
+      NormalizeToChw(prepare(DecodeLuma(r.StructurePath(0), t.max_image_pixels)), kStructureNorm, s_ori + i * plane);
+      NormalizeToChw(prepare(DecodeLuma(r.StructurePath(new_angle), t.max_image_pixels)), kStructureNorm,
+                     s_new + i * plane);
     }
     angle[i] = new_angle;
     index[i] = s.index;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -17,7 +18,7 @@ namespace {
 // rounds and clips to 8 bits.
 constexpr int kPrecisionBits = 32 - 8 - 2;
 
-// PIL's Image.open does not apply EXIF orientation; cv::imread does unless told not to.
+// PIL's Image.open does not apply EXIF orientation; OpenCV's decoders do unless told not to.
 constexpr int kDecodeFlags = cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION;
 
 double PilBicubic(double x) {
@@ -121,6 +122,23 @@ cv::Mat ResampleVertical(const cv::Mat& in, int out_height) {
   return out;
 }
 
+// The file checked by its header (complete, at most max_pixels) and decoded; `what` names it in errors.
+cv::Mat DecodeChecked(const std::string& path, int64_t max_pixels, const std::string& what) {
+  std::string bytes;
+  try {
+    bytes = ReadCheckedImage(path, max_pixels);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("cannot decode " + what + " " + e.what());
+  }
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    throw std::runtime_error("cannot decode " + what + " " + path + ": larger than 2 GiB");
+  }
+  const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, bytes.data());
+  cv::Mat bgr = cv::imdecode(raw, kDecodeFlags);
+  if (bgr.empty()) throw std::runtime_error("cannot decode " + what + " " + path + ": corrupt image data");
+  return bgr;
+}
+
 }  // namespace
 
 AugmentOptions AugmentOptions::Traditional() {
@@ -134,6 +152,7 @@ AugmentOptions AugmentOptions::Traditional() {
 void ValidateTransformOptions(const TransformOptions& o) {
   const auto fail = [](const std::string& what) { throw std::runtime_error("TransformOptions." + what); };
   if (o.height < 1 || o.width < 1) fail("height/width must be >= 1");
+  if (o.max_image_pixels < 1) fail("max_image_pixels must be >= 1");
   const AugmentOptions& a = o.augment;
   if (!(a.flip_probability >= 0 && a.flip_probability <= 1)) fail("augment.flip_probability must lie in [0, 1]");
   if (a.pad < 0) fail("augment.pad must be >= 0");
@@ -173,19 +192,17 @@ AugmentDraw DrawAugment(const TransformOptions& options, SampleRng* rng) {
   return d;
 }
 
-cv::Mat DecodeRgb(const std::string& path) {
-  cv::Mat bgr = cv::imread(path, kDecodeFlags);
-  if (bgr.empty()) throw std::runtime_error("cannot decode image " + path + " (missing, unreadable or corrupt)");
+cv::Mat DecodeBgr(const std::string& path, int64_t max_pixels) { return DecodeChecked(path, max_pixels, "image"); }
+
+cv::Mat DecodeRgb(const std::string& path, int64_t max_pixels) {
+  const cv::Mat bgr = DecodeChecked(path, max_pixels, "image");
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   return rgb;
 }
 
-cv::Mat DecodeLuma(const std::string& path) {
-  const cv::Mat bgr = cv::imread(path, kDecodeFlags);
-  if (bgr.empty()) {
-    throw std::runtime_error("cannot decode structure image " + path + " (missing, unreadable or corrupt)");
-  }
+cv::Mat DecodeLuma(const std::string& path, int64_t max_pixels) {
+  const cv::Mat bgr = DecodeChecked(path, max_pixels, "structure image");
   // Decoding to colour first and converting like PIL's convert('L') keeps the reference's values; libjpeg's own
   // grayscale output (IMREAD_GRAYSCALE) rounds differently.
   cv::Mat luma(bgr.rows, bgr.cols, CV_8UC1);

@@ -13,10 +13,12 @@
 #define GCL_DATA_PIPELINE_IMAGE_TRANSFORMS_H_
 
 #include <array>
+#include <cstdint>
 #include <string>
 
 #include <opencv2/core.hpp>
 
+#include "data/pipeline/image_header.h"
 #include "data/pipeline/sample_rng.h"
 
 namespace gcl::data {
@@ -57,6 +59,8 @@ struct TransformOptions {
   int width = 128;
   ResizeKernel resize = ResizeKernel::kPilBicubic;
   AugmentOptions augment;
+  // Images (and structure renders) with more pixels than this are refused by their header before decoding.
+  int64_t max_image_pixels = kDefaultMaxImagePixels;
 };
 
 // Throws std::runtime_error naming the option when a field is out of range.
@@ -72,9 +76,13 @@ struct AugmentDraw {
 };
 AugmentDraw DrawAugment(const TransformOptions& options, SampleRng* rng);
 
-// Decoders; both throw std::runtime_error naming the file when it is missing, unreadable or corrupt.
-cv::Mat DecodeRgb(const std::string& path);   // 8UC3 in RGB order
-cv::Mat DecodeLuma(const std::string& path);  // 8UC1, PIL convert('L'): (19595 R + 38470 G + 7471 B + 2^15) >> 16
+// Decoders. Each reads the file once, checks it by its header and structure (data/pipeline/image_header.h: a JPEG,
+// PNG or BMP that is complete and has at most `max_pixels` pixels) and decodes it without EXIF rotation (as PIL).
+// They throw std::runtime_error naming the file and the problem: missing, truncated, too large, undecodable.
+cv::Mat DecodeBgr(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);  // 8UC3, OpenCV's BGR
+cv::Mat DecodeRgb(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);  // 8UC3 in RGB order
+// 8UC1, PIL convert('L'): (19595 R + 38470 G + 7471 B + 2^15) >> 16
+cv::Mat DecodeLuma(const std::string& path, int64_t max_pixels = kDefaultMaxImagePixels);
 
 // Resizes an 8-bit 1- or 3-channel image to height x width.
 cv::Mat Resize(const cv::Mat& image, int height, int width, ResizeKernel kernel);

@@ -18,6 +18,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "common/flags.h"
 #include "common/user_path.h"
 #include "data/body/body_model.h"
 #include "data/render/rasterizer.h"
@@ -69,22 +70,9 @@ std::vector<cv::Vec3f> Outfit(const gcl::data::PosedMesh& mesh, cv::Vec3f shirt,
 
 int Main(int argc, char** argv) {
   std::string out_dir;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::printf("usage: render_demo --out_dir=DIR   (writes the docs/rendering.md pictures as PNG)\n");
-      return 0;
-    } else if (a.rfind("--out_dir=", 0) == 0) {
-      out_dir = a.substr(10);
-    } else {
-      std::fprintf(stderr, "unknown argument %s\nusage: render_demo --out_dir=DIR\n", a.c_str());
-      return 2;
-    }
-  }
-  if (out_dir.empty()) {
-    std::fprintf(stderr, "usage: render_demo --out_dir=DIR\n");
-    return 2;
-  }
+  gcl::FlagSet flags("render_demo", "render_demo --out_dir=DIR", "Writes the docs/rendering.md pictures as PNG.");
+  flags.String("out_dir", &out_dir, "DIR", "where the pictures go").Required();
+  if (!flags.Parse(argc, argv)) return 0;
   out_dir = gcl::UserPath(out_dir);
   std::filesystem::create_directories(out_dir);
 
@@ -171,10 +159,5 @@ int Main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return Main(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "render_demo: %s\n", e.what());
-    return 1;
-  }
+  return gcl::RunCommand("render_demo", 1, [&] { return Main(argc, argv); });
 }

@@ -5,37 +5,21 @@
 //
 //   bazel run //data/synth:hist_baseline -- --data /data/synth_quick
 #include <cstdio>
-#include <cstdlib>
-#include <exception>
-#include <filesystem>
 #include <string>
 
 #include "clustering/reid_metrics.h"
-
+#include "common/flags.h"
 #include "common/user_path.h"
 #include "data/synth/hist_matcher.h"
 
 int main(int argc, char** argv) {
-  std::string data;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::printf("usage: hist_baseline --data DIR   (a synthetic world or any Market-1501-layout folder)\n");
-      return 0;
-    }
-    if (arg.rfind("--data=", 0) == 0) data = arg.substr(7);
-    else if (arg == "--data" && i + 1 < argc) data = argv[++i];
-    else {
-      std::fprintf(stderr, "hist_baseline: unknown argument %s\nusage: hist_baseline --data DIR\n", arg.c_str());
-      return 2;
-    }
-  }
-  if (data.empty()) {
-    std::fprintf(stderr, "usage: hist_baseline --data DIR\n");
-    return 2;
-  }
-  data = gcl::UserPath(data);
-  try {
+  return gcl::RunCommand("hist_baseline", 1, [&]() -> int {
+    std::string data;
+    gcl::FlagSet flags("hist_baseline", "hist_baseline --data=DIR",
+                       "Colour-histogram matchers (no learning): the bar a learned model must clear.");
+    flags.String("data", &data, "DIR", "a synthetic world or any Market-1501-layout folder").Required();
+    if (!flags.Parse(argc, argv)) return 0;
+    data = gcl::UserPath(data);
     std::printf("colour-histogram baselines on %s (no learning):\n", data.c_str());
     std::printf("  %-20s %7s %7s %7s %7s\n", "descriptor", "mAP", "rank-1", "rank-5", "rank-10");
     double best_map = -1.0;
@@ -48,8 +32,5 @@ int main(int argc, char** argv) {
     }
     std::printf("strongest: %s, mAP %.1f%%\n", best.c_str(), 100 * best_map);
     return 0;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "hist_baseline: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -1,9 +1,13 @@
 #include "data/synth/world_spec.h"
 
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <stdexcept>
 #include <variant>
+
+#include "common/numbers.h"
 
 namespace gcl::data {
 namespace {
@@ -145,20 +149,18 @@ void ApplyWorldSpecOverrides(const std::string& overrides, WorldSpec& spec) {
     const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
     const auto it = fields.find(name);
     if (it == fields.end()) throw std::runtime_error("WorldSpec override: unknown field '" + name + "'");
-    try {
-      size_t used = 0;
-      if (std::holds_alternative<int*>(it->second)) {
-        const int parsed = std::stoi(value, &used);
-        if (used != value.size()) throw std::invalid_argument(value);
-        *std::get<int*>(it->second) = parsed;
-      } else {
-        const float parsed = std::stof(value, &used);
-        if (used != value.size()) throw std::invalid_argument(value);
-        *std::get<float*>(it->second) = parsed;
-      }
-    } catch (const std::logic_error&) {
-      throw std::runtime_error("WorldSpec." + name + ": bad value '" + value + "'");
+    std::string problem;
+    if (std::holds_alternative<int*>(it->second)) {
+      int64_t parsed = 0;
+      problem = ParseInteger(value, std::numeric_limits<int>::min(), std::numeric_limits<int>::max(), &parsed);
+      if (problem.empty()) *std::get<int*>(it->second) = static_cast<int>(parsed);
+    } else {
+      double parsed = 0;
+      problem = ParseReal(value, -std::numeric_limits<float>::max(), std::numeric_limits<float>::max(), &parsed);
+      if (problem.empty()) *std::get<float*>(it->second) = static_cast<float>(parsed);
     }
+    if (!problem.empty())
+      throw std::runtime_error("WorldSpec." + name + ": bad value '" + value + "' (" + problem + ")");
   }
 }
 

@@ -101,11 +101,24 @@ TEST(Commands, BadInputErrorsNameTheProblem) {
   r = cluster("a.csv", "a.csv");  // Not a .npy file.
   EXPECT_THAT(r.output, HasSubstr("a.csv: not a .npy file"));
   r = cluster("a.npy", "a.csv", " --rho=0.002 --eps=0.5");
+  EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.output, HasSubstr("give --rho or --eps, not both"));
   r = cluster("a.npy", "a.csv", " --k1=thirty");
-  EXPECT_THAT(r.output, HasSubstr("--k1 = 'thirty' is not an integer"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("cluster: --k1=thirty: not a whole number"));
+  r = cluster("a.npy", "a.csv", " --rho=nan");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("cluster: --rho=nan: not a finite number"));
   r = RunCommand(Binary("cluster") + " --feature=x");
-  EXPECT_THAT(r.output, HasSubstr("unknown flag --feature"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("unknown flag --feature (did you mean --features?)"));
+  r = RunCommand(Binary("cluster") + " --samples=x.csv");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.output, HasSubstr("--features is required"));
+  r = RunCommand(Binary("cluster") + " --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.output, HasSubstr("usage: cluster --features=F.npy"));
+  EXPECT_THAT(r.output, HasSubstr("--k1=N"));
 
   std::vector<float> nan(20 * 4, 0.5f);
   nan[13] = std::numeric_limits<float>::quiet_NaN();
@@ -125,6 +138,7 @@ TEST(Commands, BadInputErrorsNameTheProblem) {
   EXPECT_EQ(r.code, 1);
   r = RunCommand(Binary("evaluate") + " --query_features=" + Tmp("a.npy") + " --query_samples=" + Tmp("a.csv") +
           " --gallery_features=" + Tmp("a.npy") + " --gallery_samples=" + Tmp("a.csv") + " --k1=5");
+  EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.output, HasSubstr("need --rerank"));
 }
 

@@ -9,7 +9,10 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "tests/support/hostile_input.h"
 
 namespace gcl::clustering {
 namespace {
@@ -92,6 +95,30 @@ TEST(FeatureIo, NpyErrorsNameFileAndProblem) {
   EXPECT_TRUE(std::isnan(ReadNpy(path, /*allow_non_finite=*/true).data[2]));
 
   EXPECT_THAT(ErrorOf([&] { ReadNpy(TempPath("missing.npy")); }), HasSubstr("missing.npy: cannot open"));
+}
+
+// Issue 18: a 256-byte .npy whose header claims 1e9 x 1 floats made `cluster` allocate 4 GB and take 14 s before
+// saying "truncated"; 1e11 ended in a bare std::bad_alloc; a dimension beyond int64 said "stoll". The sizes are now
+// checked against the file first: each is refused at once, within a 256 MB memory budget.
+TEST(FeatureIo, HostileShapesAreRefusedBeforeAllocating) {
+  const std::string path = TempPath("claims.npy");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"(1000000000, 1)", "truncated data: the header promises 1000000000 x 1 float32 values, the file holds "},
+      {"(100000000000, 1)", "truncated data: the header promises 100000000000 x 1 float32 values"},
+      {"(1, 100000000000)", "truncated data: the header promises 1 x 100000000000 float32 values"},
+      {"(99999999999999999999, 1)", "npy header 'shape' has a bad dimension '99999999999999999999'"},
+  };
+  for (const auto& [shape, expected] : cases) {
+    const std::string bytes =
+        NpyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }", std::vector<float>(32, 1.f));
+    ASSERT_LE(bytes.size(), 256u);
+    WriteText(path, bytes);
+    const testing_support::Outcome o =
+        testing_support::RunBounded("ReadNpy " + shape, {10, uint64_t{256} << 20}, [&] { ReadNpy(path); });
+    EXPECT_EQ(o.kind, testing_support::Outcome::Kind::kThrew) << shape << ": " << o.message;
+    EXPECT_THAT(o.message, HasSubstr(expected)) << shape;
+    EXPECT_LT(o.seconds, 1.0) << shape;
+  }
 }
 
 TEST(FeatureIo, CsvRoundTripWithQuotedPaths) {

@@ -8,7 +8,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "models/identity_encoder_io.h"
 #include "tools/extract/extract_lib.h"
@@ -49,6 +52,76 @@ TEST(ExtractTool, ListImagesIsRecursiveSortedAndFiltered) {
   EXPECT_EQ(ListImages(dir), (std::vector<std::string>{dir + "/b.PNG", dir + "/sub/a.jpg"}));
   EXPECT_THROW(ListImages(dir + "/missing"), std::runtime_error);
   EXPECT_THROW(ListImages(TempDir("empty")), std::runtime_error);
+}
+
+// A `self -> .` link (and a second link to a folder already listed): each folder is listed once. Before, `extract`
+// and `search` followed the link until the path grew too long and listed every image dozens of times.
+TEST(ExtractTool, ListImagesEntersEachFolderOnce) {
+  const std::string dir = TempDir("links");
+  fs::create_directories(dir + "/sub");
+  WriteImage(dir + "/a.jpg", 0);
+  WriteImage(dir + "/sub/b.jpg", 1);
+  fs::create_directory_symlink(".", dir + "/self");
+  fs::create_directory_symlink("sub", dir + "/again");
+  fs::create_directory_symlink("..", dir + "/sub/up");
+  const std::vector<std::string> images = ListImages(dir);
+  ASSERT_EQ(images.size(), 2u) << images.size() << " paths listed";
+  EXPECT_EQ(fs::path(images[0]).filename(), "a.jpg");
+  EXPECT_EQ(fs::path(images[1]).filename(), "b.jpg");
+}
+
+// An export whose weights hold a NaN (loaded without the load-time check, e.g. built in memory): the features
+// would be NaN; extraction stops naming the first image instead of writing them.
+TEST(ExtractTool, NonFiniteFeaturesAreRefusedNamingTheImage) {
+  const std::string dir = TempDir("nan_images");
+  WriteImage(dir + "/0002_c3s1_000451_03.jpg", 0);
+  models::IdentityEncoderOptions o;
+  o.depth = 18;
+  o.width = 1.0 / 16;
+  o.embedding_dim = 8;
+  models::IdentityEncoder net(o);
+  {
+    torch::NoGradGuard no_grad;
+    net->named_parameters()["feat.weight"].fill_(std::numeric_limits<float>::quiet_NaN());
+  }
+  ExtractOptions options;
+  options.height = 64;
+  options.width = 32;
+  try {
+    ExtractFeatures(net, ListImages(dir), options, torch::kCPU);
+    ADD_FAILURE() << "NaN features were returned";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("non-finite (NaN or Inf) feature for " + dir + "/0002_c3s1_000451_03.jpg"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// `search --image_height=0` ended in a LibTorch backtrace; the options are checked first.
+TEST(ExtractTool, InputSizesOutOfRangeAreRefusedBeforeTheNetworkRuns) {
+  const std::string dir = TempDir("sizes");
+  WriteImage(dir + "/a.jpg", 0);
+  models::IdentityEncoderOptions o;
+  o.depth = 18;
+  o.width = 1.0 / 16;
+  o.embedding_dim = 8;
+  models::IdentityEncoder net(o);
+  for (const auto& [h, w, problem] :
+       std::vector<std::tuple<int, int, std::string>>{{0, 128, "image height 0 is outside 32..4096"},
+                                                      {256, 8, "image width 8 is outside 16..4096"},
+                                                      {100000, 128, "image height 100000 is outside 32..4096"}}) {
+    ExtractOptions options;
+    options.height = h;
+    options.width = w;
+    try {
+      ExtractFeatures(net, ListImages(dir), options, torch::kCPU);
+      ADD_FAILURE() << h << " x " << w << " was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_EQ(std::string(e.what()), problem);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << h << " x " << w << ": not a clear error: " << e.what();
+    }
+  }
 }
 
 TEST(ExtractTool, NpyHeaderAndData) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 namespace gcl::models {
@@ -141,6 +142,26 @@ TEST(Export, PlainCheckpointIsNotAnExport) {
     ADD_FAILURE() << "no exception";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("metadata field 'format'"), std::string::npos) << e.what();
+  }
+}
+
+// An export of a run whose weights diverged: `extract` wrote NaN features with exit 0. Now the load fails naming
+// the file and the key.
+TEST(Export, NonFiniteWeightsAreRefusedNamingTheKey) {
+  IdentityEncoder net(R18());
+  {
+    torch::NoGradGuard no_grad;
+    net->named_parameters()["layer1.0.conv1.weight"].view(-1)[3] = std::numeric_limits<float>::quiet_NaN();
+  }
+  const std::string path = TempPath("nan_eid.safetensors");
+  ExportIdentityEncoder(net, path);
+  try {
+    LoadExportedIdentityEncoder(path);
+    ADD_FAILURE() << "an export with a NaN weight was loaded";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": key 'layer1.0.conv1.weight' holds 1 NaN or Inf value"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -3,18 +3,26 @@
 #include "models/state_dict.h"
 
 #include <caffe2/serialize/inline_container.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
+#include "tests/support/hostile_input.h"
+
 namespace gcl::models {
 namespace {
+
+using ::testing::HasSubstr;
+using testing_support::Outcome;
+using testing_support::RunBounded;
 
 const char kData[] = "tests/testdata/models/";
 
@@ -297,6 +305,145 @@ TEST(LoadStateDict, MissingAndMisShapedKeysAreNamed) {
   optional.optional_prefixes = {"bias"};
   const LoadReport r = LoadStateDict(*target, {{"weight", torch::ones({2, 3})}}, optional, "ckpt.pth");
   EXPECT_EQ(r.missing, std::vector<std::string>{"bias"});
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Hostile files (issue 18): each of these hung, crashed or allocated without bound before the reader was bounded.
+
+std::string LittleEndian32(uint32_t v) {
+  std::string s(4, '\0');
+  for (int k = 0; k < 4; ++k) s[k] = static_cast<char>(v >> (8 * k));
+  return s;
+}
+
+// Pickle opcodes (protocols 2+), to write hostile pickles by hand.
+std::string PickleString(const std::string& s) { return "X" + LittleEndian32(static_cast<uint32_t>(s.size())) + s; }
+std::string MemoPut(uint32_t k) { return "r" + LittleEndian32(k); }
+std::string MemoGet(uint32_t k) { return "j" + LittleEndian32(k); }
+std::string PickleInt(uint32_t v) { return "J" + LittleEndian32(v); }
+const std::string kProto2("\x80\x02", 2);
+const std::string kOffsetZero("K\x00", 2);  // BININT1 0
+
+// A torch.save zip archive holding `pickle` as data.pkl and the given records (e.g. "data/0" storages).
+std::string WriteTorchZip(const std::string& name, const std::string& pickle,
+                          const std::vector<std::pair<std::string, std::string>>& records = {}) {
+  const std::string path = TempPath(name);
+  caffe2::serialize::PyTorchStreamWriter writer(path);
+  writer.writeRecord("data.pkl", pickle.data(), pickle.size());
+  for (const auto& [record, bytes] : records) writer.writeRecord(record, bytes.data(), bytes.size());
+  writer.writeEndOfFile();
+  return path;
+}
+
+TEST(HostilePickles, ADictThatHoldsItselfIsRefused) {
+  // torch.save of d = {}; d['state_dict'] = d: the reader followed 'state_dict' forever at 100 % CPU.
+  const std::string self =
+      WriteTorchZip("self.pth", kProto2 + "}" + MemoPut(0) + PickleString("state_dict") + MemoGet(0) + "s.");
+  Outcome o = RunBounded("reading " + self, {20, uint64_t{1} << 30}, [&] { ReadCheckpoint(self); });
+  EXPECT_EQ(o.kind, Outcome::Kind::kThrew) << o.message;
+  EXPECT_THAT(o.message, HasSubstr(self));
+  EXPECT_THAT(o.message, HasSubstr("the 'state_dict' entry contains the dict that holds it (a cyclic pickle)"));
+  // a['state_dict'] = b; b['model'] = a.
+  const std::string pair =
+      WriteTorchZip("pair.pth", kProto2 + "}" + MemoPut(0) + PickleString("state_dict") + "}" + MemoPut(1) + "s" +
+                                    MemoGet(1) + PickleString("model") + MemoGet(0) + "s0.");
+  o = RunBounded("reading " + pair, {20, uint64_t{1} << 30}, [&] { ReadCheckpoint(pair); });
+  EXPECT_EQ(o.kind, Outcome::Kind::kThrew) << o.message;
+  EXPECT_THAT(o.message, HasSubstr("the 'model' entry contains the dict that holds it"));
+}
+
+TEST(HostilePickles, DeepNestingIsFreedWithoutRecursion) {
+  // 300000 lists each inside the one before: freeing them one shared_ptr at a time overflowed the stack.
+  std::string pickle = kProto2 + "]" + MemoPut(0) + "0";
+  for (uint32_t i = 1; i <= 300000; ++i) pickle += MemoGet(i - 1) + "]" + MemoPut(i) + "a0";
+  pickle += MemoGet(0) + ".";
+  const std::string path = WriteTorchZip("deep.pth", pickle);
+  const Outcome o = RunBounded("reading " + path, {30, uint64_t{1} << 30}, [&] { ReadCheckpoint(path); });
+  EXPECT_EQ(o.kind, Outcome::Kind::kThrew) << o.message;
+  EXPECT_THAT(o.message, HasSubstr("top-level object is a list"));
+}
+
+TEST(HostilePickles, ManyKeysTakeLinearTime) {
+  // 200000 distinct keys in one SETITEMS: the duplicate-key search made it quadratic (minutes).
+  std::string pickle = kProto2 + "}" + MemoPut(0) + "(";
+  for (int i = 0; i < 200000; ++i) pickle += PickleString("k" + std::to_string(i)) + PickleInt(i);
+  pickle += "u.";
+  const std::string path = WriteTorchZip("keys.pth", pickle);
+  Checkpoint c;
+  const Outcome o = RunBounded("reading " + path, {20, uint64_t{1} << 30}, [&] { c = ReadCheckpoint(path); });
+  ASSERT_EQ(o.kind, Outcome::Kind::kReturned) << o.message;
+  EXPECT_TRUE(c.tensors.empty());
+  EXPECT_EQ(c.skipped_entries.size(), 200000u);
+}
+
+TEST(HostilePickles, ViewsCannotCopyOneStorageManyTimesOver) {
+  // One 4 MB storage viewed whole by 400 tensors: 1.6 GB of copies from a 4 MB file.
+  constexpr uint32_t kNumel = 1 << 20;
+  const std::string storage = "(" + PickleString("storage") + "ctorch\nFloatStorage\n" + PickleString("0") +
+                              PickleString("cpu") + PickleInt(kNumel) + "tQ";
+  const std::string tensor = "ctorch._utils\n_rebuild_tensor_v2\n(" + storage + kOffsetZero + PickleInt(kNumel) +
+                             "\x85K\x01\x85\x89" + "ccollections\nOrderedDict\n)RtR";
+  std::string pickle = kProto2 + "}" + MemoPut(0) + "(";
+  for (int i = 0; i < 400; ++i) pickle += PickleString("t" + std::to_string(i)) + tensor;
+  pickle += "u.";
+  const std::string path = WriteTorchZip("views.pth", pickle, {{"data/0", std::string(4 * kNumel, '\0')}});
+  const Outcome o = RunBounded("reading " + path, {30, uint64_t{1} << 30}, [&] { ReadCheckpoint(path); });
+  EXPECT_EQ(o.kind, Outcome::Kind::kThrew) << o.message;
+  EXPECT_THAT(o.message, HasSubstr("view 1677721600 bytes of only 4194304 bytes of storage"));
+}
+
+TEST(HostileZip, ARecordClaimingGigabytesIsRefusedBeforeItIsAllocated) {
+  // data/0 is 16 bytes; its directory entry is patched to say "deflated, 4 GB uncompressed".
+  const std::string pickle = kProto2 + "}" + MemoPut(0) + PickleString("w") + "ctorch._utils\n_rebuild_tensor_v2\n(" +
+                             "(" + PickleString("storage") + "ctorch\nFloatStorage\n" + PickleString("0") +
+                             PickleString("cpu") + PickleInt(4) + "tQ" + kOffsetZero + PickleInt(4) +
+                             "\x85K\x01\x85\x89" + "ccollections\nOrderedDict\n)RtRs.";
+  const std::string path = WriteTorchZip("claims.pth", pickle, {{"data/0", std::string(16, '\0')}});
+  ASSERT_EQ(ReadCheckpoint(path).tensors.size(), 1u);  // as written, it reads
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const size_t entry = bytes.find("claims/data/0", bytes.find(std::string("PK\x01\x02", 4)));
+  ASSERT_NE(entry, std::string::npos);
+  const size_t header = entry - 46;  // the central directory entry's fixed part precedes its name
+  bytes[header + 10] = 8;            // method: deflate
+  bytes.replace(header + 24, 4, LittleEndian32(0xFFFFFFF0u));  // uncompressed size
+  file.seekp(0);
+  file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  file.close();
+  const Outcome o = RunBounded("reading " + path, {20, uint64_t{1} << 30}, [&] { ReadCheckpoint(path); });
+  EXPECT_EQ(o.kind, Outcome::Kind::kThrew) << o.message;
+  EXPECT_THAT(o.message, HasSubstr("zip record claims/data/0 claims 4294967280 bytes from 16 stored bytes"));
+}
+
+TEST(HostileSafetensors, OverlappingTensorsAreRefused) {
+  // 300 tensors that all claim the same 4 MB: 1.2 GB of copies from a 4 MB file.
+  std::string header = "{";
+  for (int i = 0; i < 300; ++i) {
+    header += std::string(i ? "," : "") + "\"t" + std::to_string(i) +
+              "\":{\"dtype\":\"F32\",\"shape\":[1048576],\"data_offsets\":[0,4194304]}";
+  }
+  header += "}";
+  std::string length(8, '\0');
+  for (int k = 0; k < 8; ++k) length[k] = static_cast<char>(static_cast<uint64_t>(header.size()) >> (8 * k));
+  const std::string path = TempPath("overlap.safetensors");
+  std::ofstream(path, std::ios::binary) << length << header << std::string(4194304, '\0');
+  const Outcome o = RunBounded("reading " + path, {20, uint64_t{1} << 30}, [&] { ReadCheckpoint(path); });
+  EXPECT_EQ(o.kind, Outcome::Kind::kThrew) << o.message;
+  EXPECT_THAT(o.message, HasSubstr("overlap in the data section"));
+}
+
+TEST(LoadStateDict, NonFiniteValuesAreRefusedNamingTheKey) {
+  torch::nn::Linear target(3, 2);
+  torch::Tensor weight = torch::ones({2, 3});
+  weight[1][2] = std::numeric_limits<float>::quiet_NaN();
+  ExpectError(
+      [&] {
+        LoadStateDict(*target, {{"weight", weight}, {"bias", torch::ones({2})}}, {}, "ckpt.pth");
+      },
+      {"ckpt.pth", "'weight'", "1 NaN or Inf value of 6"});
+  LoadOptions lenient;
+  lenient.require_finite = false;
+  EXPECT_NO_THROW(LoadStateDict(*target, {{"weight", weight}, {"bias", torch::ones({2})}}, lenient, "ckpt.pth"));
 }
 
 }  // namespace

@@ -205,6 +205,42 @@ TEST(TrainConfigTest, OutOfRangeValuesNameTheField) {
   EXPECT_EQ(error("run.joint_epochs=2"), "");
 }
 
+// Issue 18: values that were accepted (run.device=tpu, run.temperature=inf) or misreported
+// (warmup_epochs=2147483647 overflowed the epoch sum into "every phase has 0 epochs") are refused when the config is
+// resolved, naming the field and the allowed range.
+TEST(TrainConfigTest, HostileValuesAreRefusedWhenResolved) {
+  const proto::TrainConfig quick = LoadTrainConfig("configs/quick.pbtxt");
+  auto error = [&](const std::vector<std::string>& assignments) {
+    proto::TrainConfig c = quick;
+    for (const std::string& a : assignments) ApplyOverride(a, &c);
+    return ErrorOf([&] { ResolveTrainConfig(c); });
+  };
+  EXPECT_EQ(error({"run.device=tpu"}),
+            "TrainConfig.run: RunConfig.device: \"tpu\" is not one of auto, cpu, cuda, cuda:N");
+  EXPECT_EQ(
+      error({"run.device=cuda:x"}),
+      "TrainConfig.run: RunConfig.device: \"cuda:x\": the CUDA device index must be a number (cuda:0, cuda:1, ...)");
+  for (const std::string device : {"auto", "cpu", "cuda", "cuda:1"}) {
+    EXPECT_EQ(error({"run.device=" + device}), "") << device;  // whether a GPU exists is decided at run time
+  }
+  for (const std::string t : {"inf", "-inf", "nan", "-0.5", "11"}) {
+    EXPECT_NE(error({"run.temperature=" + t}).find("RunConfig.temperature: must be a number in (0, 10]"),
+              std::string::npos)
+        << t << ": " << error({"run.temperature=" + t});
+  }
+  EXPECT_EQ(error({"run.temperature=0.07"}), "");
+  EXPECT_EQ(error({"run.warmup_epochs=2147483647"}),
+            "TrainConfig.run: RunConfig.warmup_epochs: must be in 0..100000, got 2147483647");
+  EXPECT_EQ(error({"run.joint_epochs=2147483647", "run.gan_warmup_epochs=2147483647"}),
+            "TrainConfig.run: RunConfig.gan_warmup_epochs: must be in 0..100000, got 2147483647");
+  EXPECT_EQ(error({"run.warmup_epochs=100000", "run.gan_warmup_epochs=100000", "run.joint_epochs=100000"}), "");
+  EXPECT_NE(error({"run.batch_size=1000000"}).find("RunConfig.batch_size: must be in 0..4096"), std::string::npos);
+  EXPECT_NE(error({"data.height=4096"}).find("TrainConfig.data.height/width: must be multiples of 4 from 40"),
+            std::string::npos);
+  EXPECT_NE(error({"data.width=-8"}).find("data.height/width"), std::string::npos);
+  EXPECT_NE(error({"model.width=1000"}).find("model.width: must be at most 16"), std::string::npos);
+}
+
 // Paper Tab. 3's per-term rows: ablation.view_invariant_terms picks the cumulative sets of L_vi (Eq. 6), L'_vi
 // (Eq. 7), L''_vi (Eq. 8); the default is all three (GCL, the reference) and generation only has none.
 TEST(TrainConfigTest, ViewInvariantTermsSelectTheTableThreeRows) {

@@ -20,8 +20,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "common/user_path.h"
+#include "common/flags.h"
+#include "common/numbers.h"
 #include "common/torch_runtime.h"
+#include "common/user_path.h"
 #include "data/datasets/reid_dataset.h"
 #include "data/pipeline/image_transforms.h"
 #include "tools/train/networks.h"
@@ -30,16 +32,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr char kUsage[] = R"(usage: generate --run=RUN_DIR --images=A.jpg[,B.jpg...] --structures=DIR [options]
-  --run=DIR           a training run folder (its config.pbtxt and checkpoints/)
-  --checkpoint=FILE   a checkpoint to use instead of the run's newest
-  --images=LIST       comma-separated images
-  --structures=DIR    the mesh-render folder holding render/, render_45/, ... with the images' file names
-  --angles=LIST       comma-separated angles out of 0,45,...,315 (default: all eight)
-  --output=generated.png
-  --device=auto --threads=0
-)";
 
 std::vector<std::string> Split(const std::string& text) {
   std::vector<std::string> out;
@@ -64,46 +56,51 @@ cv::Mat ToBgr8(const torch::Tensor& chw) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    std::map<std::string, std::string> flags = {
-        {"angles", "0,45,90,135,180,225,270,315"}, {"output", "generated.png"}, {"device", "auto"}, {"threads", "0"}};
-    for (int i = 1; i < argc; ++i) {
-      const std::string arg = argv[i];
-      if (arg == "--help" || arg == "-h") {
-        std::cout << kUsage;
-        return 0;
+  return gcl::RunCommand("generate", 2, [&]() -> int {
+    std::string run_flag, checkpoint, images_flag, structures_flag, angles_flag = "0,45,90,135,180,225,270,315";
+    std::string output = "generated.png", device_flag = "auto";
+    int threads = 0;
+    gcl::FlagSet flags("generate", "generate --run=RUN_DIR --images=A.jpg[,B.jpg...] --structures=DIR [flags]",
+                       "Novel views of given images at chosen angles from a trained run's E_id, E_str and G.");
+    flags.String("run", &run_flag, "DIR", "a training run folder (its config.pbtxt and checkpoints/)").Required();
+    flags.String("checkpoint", &checkpoint, "FILE", "a checkpoint to use instead of the run's newest");
+    flags.String("images", &images_flag, "LIST", "comma-separated images").Required();
+    flags
+        .String("structures", &structures_flag, "DIR",
+                "the mesh-render folder holding render/, render_45/, ... with the images' file names")
+        .Required();
+    flags.String("angles", &angles_flag, "LIST", "comma-separated angles out of 0,45,...,315");
+    flags.String("output", &output, "FILE.png", "the picture: one row per image, the input, then one column per angle");
+    flags.String("device", &device_flag, "auto|cpu|cuda[:N]", "where the networks run");
+    flags.Int("threads", &threads, "LibTorch threads (0: $GCL_NUM_THREADS or all CPUs)").Min(0).Max(4096);
+    if (!flags.Parse(argc, argv)) return 0;
+    std::vector<int> angles;
+    for (const std::string& a : Split(angles_flag)) {
+      int64_t angle = 0;
+      if (const std::string problem = gcl::ParseInteger(a, 0, 315, &angle); !problem.empty()) {
+        throw gcl::FlagError("--angles=" + angles_flag + ": '" + a + "' " + problem);
       }
-      const size_t eq = arg.find('=');
-      if (arg.rfind("--", 0) != 0 || eq == std::string::npos) throw std::invalid_argument("bad argument '" + arg + "'");
-      const std::string key = arg.substr(2, eq - 2);
-      if (key != "run" && key != "checkpoint" && key != "images" && key != "structures" && !flags.count(key)) {
-        throw std::invalid_argument("unknown flag --" + key + "\n" + kUsage);
+      try {
+        gcl::data::RenderFolderName(static_cast<int>(angle));  // throws for an angle without a render folder
+      } catch (const std::invalid_argument& e) {
+        throw gcl::FlagError("--angles=" + angles_flag + ": " + e.what());
       }
-      flags[key] = arg.substr(eq + 1);
+      angles.push_back(static_cast<int>(angle));
     }
-    for (const char* required : {"run", "images", "structures"}) {
-      if (!flags.count(required)) throw std::invalid_argument(std::string("--") + required + " is required\n" + kUsage);
-    }
-    gcl::ConfigureThreads(std::stoi(flags["threads"]));
-    const std::string run = gcl::UserPath(flags["run"]);
+    const std::vector<std::string> images = Split(images_flag);
+    if (images.empty() || angles.empty()) throw gcl::FlagError("--images and --angles must not be empty");
+    gcl::ConfigureThreads(threads);
+    const std::string run = gcl::UserPath(run_flag);
     gcl::proto::TrainConfig config = gcl::train::LoadTrainConfig(run + "/config.pbtxt");
     config.mutable_model()->clear_identity_init();  // the checkpoint holds every weight
     config = gcl::train::ResolveTrainConfig(config);
-    const c10::Device device = gcl::PickDevice(flags["device"]);
+    const c10::Device device = gcl::PickDevice(device_flag);
     gcl::training::GclNetworks nets = gcl::train::BuildNetworks(config, device);
     gcl::train::RestoreNetworks(
-        gcl::train::ReadCheckpointFile(flags.count("checkpoint") ? gcl::UserPath(flags["checkpoint"]) : run + "/checkpoints"),
-        &nets);
+        gcl::train::ReadCheckpointFile(!checkpoint.empty() ? gcl::UserPath(checkpoint) : run + "/checkpoints"), &nets);
     nets.identity->eval();
     nets.generator->eval();
-    std::vector<int> angles;
-    for (const std::string& a : Split(flags["angles"])) {
-      angles.push_back(std::stoi(a));
-      gcl::data::RenderFolderName(angles.back());  // throws for an angle without a render folder
-    }
     const int h = config.data().height(), w = config.data().width(), header = 18;
-    const std::vector<std::string> images = Split(flags["images"]);
-    if (images.empty() || angles.empty()) throw std::invalid_argument("--images and --angles must not be empty");
     cv::Mat grid(header + static_cast<int>(images.size()) * h, (1 + static_cast<int>(angles.size())) * w, CV_8UC3,
                  cv::Scalar(255, 255, 255));
     cv::putText(grid, "input", {2, 13}, cv::FONT_HERSHEY_SIMPLEX, 0.35, {0, 0, 0}, 1);
@@ -112,7 +109,7 @@ int main(int argc, char** argv) {
                   0.35, {0, 0, 0}, 1);
     }
     torch::NoGradGuard no_grad;
-    const std::string structures = gcl::UserPath(flags["structures"]);
+    const std::string structures = gcl::UserPath(structures_flag);
     for (size_t row = 0; row < images.size(); ++row) {
       const std::string path = gcl::UserPath(images[row]);
       const cv::Mat rgb = gcl::data::Resize(gcl::data::DecodeRgb(path), h, w, gcl::data::ResizeKernel::kPilBicubic);
@@ -134,12 +131,9 @@ int main(int argc, char** argv) {
         ToBgr8(views[static_cast<int64_t>(a)]).copyTo(grid(cv::Rect(static_cast<int>(a + 1) * w, y, w, h)));
       }
     }
-    const std::string output = gcl::UserPath(flags["output"]);
+    output = gcl::UserPath(output);
     if (!cv::imwrite(output, grid)) throw std::runtime_error(output + ": cannot write the picture");
     std::cerr << "wrote " << output << "\n";
     return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "generate: " << e.what() << "\n";
-    return 2;
-  }
+  });
 }

@@ -19,15 +19,14 @@
 #include <vector>
 
 #include "actors/node_cli.h"
+#include "common/flags.h"
 #include "common/torch_runtime.h"
 #include "common/user_path.h"
 #include "tools/node/train_job.h"
 
 namespace {
 
-using gcl::actors::NodeArgs;
-
-constexpr char kUsage[] = R"(usage:
+constexpr char kAbout[] = R"(
   node --role=worker [--port=4242] [--bind=127.0.0.1] [--threads=0] [--work_dir=.]
       Serves "train" and "cluster" jobs until killed; prints "port <N>" once listening (--port=0: a free port).
       A train job runs into <work_dir>/<run.output_dir>/<job name> (default runs/<job name>); relative data paths
@@ -49,13 +48,18 @@ constexpr char kUsage[] = R"(usage:
       Clusters each features file (N x D float32 .npy) on a worker into <out_dir>/<stem>.labels.txt.
 )";
 
+// `a` followed by `b` (the flag names of a role).
+std::vector<std::string> Joined(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 // A training run takes hours at paper size; a dead worker is noticed by its dropped connection long before this.
 constexpr int kTrainJobTimeoutS = 7 * 24 * 3600;
 
-[[noreturn]] void RunWorker(NodeArgs& args) {
-  const gcl::actors::WorkerFlags worker = gcl::actors::TakeWorkerFlags(args);
-  const std::string work_dir = std::filesystem::absolute(gcl::UserPath(args.Take("work_dir", gcl::UserWorkingDir()))).string();
-  args.ExpectEmpty("a worker");
+[[noreturn]] void RunWorker(const gcl::actors::WorkerFlags& worker, const std::string& work_dir_flag) {
+  const std::string work_dir =
+      std::filesystem::absolute(gcl::UserPath(work_dir_flag.empty() ? gcl::UserWorkingDir() : work_dir_flag)).string();
   std::filesystem::create_directories(work_dir);
   gcl::WarnIfSlowBlas();
   gcl::actors::JobRegistry registry;
@@ -68,21 +72,21 @@ constexpr int kTrainJobTimeoutS = 7 * 24 * 3600;
 }
 
 // --job / --config / --set in command-line order -> one request per --job (or per entry of --jobs=FILE).
-std::vector<gcl::node::TrainJobRequest> TakeTrainRequests(NodeArgs& args) {
-  const std::string jobs_file = args.Take("jobs", "");
+std::vector<gcl::node::TrainJobRequest> TrainRequests(const std::vector<std::pair<std::string, std::string>>& ordered,
+                                                      const std::string& jobs_file) {
   std::string common_config;
   std::vector<std::string> common_sets;
   std::vector<gcl::node::TrainJobRequest> requests;
-  for (const auto& [key, value] : args.TakeOrdered({"job", "config", "set"})) {
+  for (const auto& [key, value] : ordered) {
     if (key == "job") {
-      if (!jobs_file.empty()) throw std::runtime_error("give the jobs either as --job flags or as --jobs=FILE");
+      if (!jobs_file.empty()) throw gcl::FlagError("give the jobs either as --job flags or as --jobs=FILE");
       for (const auto& r : requests) {
-        if (r.name == value) throw std::runtime_error("--job=" + value + " is given twice");
+        if (r.name == value) throw gcl::FlagError("--job=" + value + " is given twice");
       }
       requests.push_back({value, "", common_sets});
     } else if (key == "config") {
       std::string& config = requests.empty() ? common_config : requests.back().config;
-      if (!config.empty()) throw std::runtime_error("--config is given twice for the same job(s)");
+      if (!config.empty()) throw gcl::FlagError("--config is given twice for the same job(s)");
       config = value;
     } else {
       (requests.empty() ? common_sets : requests.back().sets).push_back(value);
@@ -96,16 +100,15 @@ std::vector<gcl::node::TrainJobRequest> TakeTrainRequests(NodeArgs& args) {
   for (auto& r : requests) {
     if (r.config.empty()) r.config = common_config;
   }
-  if (requests.empty()) throw std::runtime_error("no job: give --job=NAME (repeatable), --jobs=FILE or --features");
+  if (requests.empty()) throw gcl::FlagError("no job: give --job=NAME (repeatable), --jobs=FILE or --features");
   return requests;
 }
 
-int RunTrainCoordinator(NodeArgs& args, gcl::proto::ClusterConfig cluster, bool timeout_given) {
+int RunTrainCoordinator(const std::vector<gcl::node::TrainJobRequest>& requests, gcl::proto::ClusterConfig cluster,
+                        bool timeout_given, const std::string& out_dir_flag) {
   const std::string working_dir = gcl::UserWorkingDir();
   if (!timeout_given) cluster.set_job_timeout_s(kTrainJobTimeoutS);
-  const std::string out_dir = gcl::UserPath(args.Take("out_dir", "runs/distributed"));
-  const std::vector<gcl::node::TrainJobRequest> requests = TakeTrainRequests(args);
-  args.ExpectEmpty("a train coordinator");
+  const std::string out_dir = gcl::UserPath(out_dir_flag.empty() ? "runs/distributed" : out_dir_flag);
   std::vector<gcl::proto::JobSpec> jobs;
   for (const auto& request : requests) jobs.push_back(gcl::node::MakeTrainJob(request, working_dir));
   const auto start = std::chrono::steady_clock::now();
@@ -124,29 +127,41 @@ int RunTrainCoordinator(NodeArgs& args, gcl::proto::ClusterConfig cluster, bool 
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
-      std::printf("%s", kUsage);
-      return 0;
+  return gcl::RunCommand("node", 2, [&]() -> int {
+    std::string role, work_dir, jobs_file, out_dir;
+    gcl::actors::WorkerFlags worker;
+    gcl::actors::ClusterFlags cluster;
+    gcl::actors::ClusterJobFlags cluster_job;
+    std::vector<std::pair<std::string, std::string>> ordered;  // --job, --config, --set in command-line order
+    gcl::FlagSet flags("node", "node --role=worker|coordinator [flags]   (the roles below)", kAbout);
+    flags.String("role", &role, "worker|coordinator", "what this node does").Required();
+    gcl::actors::AddWorkerFlags(&flags, &worker);
+    flags.String("work_dir", &work_dir, "DIR", "worker: the folder train jobs run in (default: the current one)");
+    gcl::actors::AddClusterFlags(&flags, &cluster);
+    flags.Sequence("job", &ordered, "NAME", "coordinator: one train job (the run's name)");
+    flags.Sequence("config", &ordered, "NAME|FILE",
+                   "coordinator: before the first --job for every job, after one for it");
+    flags.Sequence("set", &ordered, "FIELD=VALUE", "coordinator: as `train --set`, placed like --config");
+    flags.String("jobs", &jobs_file, "FILE", "coordinator: the train jobs as a text-format TrainJobFile");
+    gcl::actors::AddClusterJobFlags(&flags, &cluster_job);
+    flags.String("out_dir", &out_dir, "DIR",
+                 "coordinator: the report's folder (default runs/distributed; . for --features)");
+    if (!flags.Parse(argc, argv)) return 0;
+    if (role == "worker") {
+      flags.ExpectOnly(Joined(gcl::actors::WorkerFlagNames(), {"work_dir"}), "a worker");
+      RunWorker(worker, work_dir);
     }
-  }
-  try {
-    NodeArgs args = NodeArgs::Parse(argc, argv);
-    const std::string role = args.Take("role", "");
-    if (role == "worker") RunWorker(args);
-    if (role == "coordinator") {
-      const bool timeout_given = args.Has("job_timeout_s");
-      const gcl::proto::ClusterConfig cluster = gcl::actors::TakeClusterConfig(args);
-      if (args.Has("features")) {
-        if (args.Has("job") || args.Has("jobs")) throw std::runtime_error("--features and train jobs in one run");
-        return gcl::actors::RunClusterCoordinator(args, cluster);
-      }
-      return RunTrainCoordinator(args, cluster, timeout_given);
+    if (role != "coordinator") throw gcl::FlagError("--role=" + role + ": must be worker or coordinator");
+    const gcl::proto::ClusterConfig config = gcl::actors::ResolvedClusterConfig(cluster);
+    if (flags.Given("features")) {
+      if (!ordered.empty() || !jobs_file.empty()) throw gcl::FlagError("--features and train jobs in one run");
+      flags.ExpectOnly(Joined(gcl::actors::ClusterFlagNames(), gcl::actors::ClusterJobFlagNames()),
+                       "a cluster coordinator");
+      cluster_job.out_dir = out_dir.empty() ? "." : out_dir;
+      return gcl::actors::RunClusterCoordinator(cluster_job, config);
     }
-    std::fprintf(stderr, "node: --role=worker or --role=coordinator is required (--help)\n");
-    return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "node: %s\n", e.what());
-    return 2;
-  }
+    flags.ExpectOnly(Joined(gcl::actors::ClusterFlagNames(), {"job", "config", "set", "jobs", "out_dir"}),
+                     "a train coordinator");
+    return RunTrainCoordinator(TrainRequests(ordered, jobs_file), config, flags.Given("job_timeout_s"), out_dir);
+  });
 }

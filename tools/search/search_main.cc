@@ -21,28 +21,17 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "common/user_path.h"
+#include "common/flags.h"
 #include "common/torch_runtime.h"
+#include "common/user_path.h"
 #include "data/pipeline/image_transforms.h"
 #include "models/identity_encoder_io.h"
 #include "tools/extract/extract_lib.h"
 
 namespace {
 
-constexpr char kUsage[] = R"(usage: search --model=EXPORT.safetensors --query=IMAGE --gallery=DIR [options]
-  --model=FILE        an E_id export (runs/<name>/export/eid_best.safetensors, eid_final, eid_stage1)
-  --query=IMAGE       the query image
-  --gallery=DIR       a folder of gallery images (searched recursively)
-  --top=10            results to show
-  --output=search.png the ranked-list picture
-  --image_height=256 --image_width=128   the network input size the model was trained with
-  --keep_same_camera  keep gallery images of the query's identity and camera (dropped by default, reference §8)
-  --device=auto --threads=0
-)";
-
 cv::Mat Cell(const std::string& path, int h, int w, const cv::Scalar& border, const std::string& caption) {
-  cv::Mat image = cv::imread(path);
-  if (image.empty()) throw std::runtime_error(path + ": cannot read the image");
+  cv::Mat image = gcl::data::DecodeBgr(path);  // checked by its header first, as for the features
   cv::resize(image, image, {w, h}, 0, 0, cv::INTER_CUBIC);
   cv::Mat cell(h + 28, w + 8, CV_8UC3, cv::Scalar(255, 255, 255));
   cv::rectangle(cell, {0, 0}, {w + 7, h + 7}, border, cv::FILLED);
@@ -54,40 +43,37 @@ cv::Mat Cell(const std::string& path, int h, int w, const cv::Scalar& border, co
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    std::map<std::string, std::string> flags = {{"top", "10"},           {"output", "search.png"},
-                                                {"image_height", "256"}, {"image_width", "128"},
-                                                {"device", "auto"},      {"threads", "0"}};
+  return gcl::RunCommand("search", 2, [&]() -> int {
+    std::string model, query_flag, gallery_flag, output = "search.png", device_flag = "auto";
+    int top = 10, threads = 0;
     bool keep_same_camera = false;
-    for (int i = 1; i < argc; ++i) {
-      std::string arg = argv[i];
-      if (arg == "--help" || arg == "-h") {
-        std::cout << kUsage;
-        return 0;
-      }
-      if (arg == "--keep_same_camera") {
-        keep_same_camera = true;
-        continue;
-      }
-      const size_t eq = arg.find('=');
-      if (arg.rfind("--", 0) != 0 || eq == std::string::npos) throw std::invalid_argument("bad argument '" + arg + "'");
-      const std::string key = arg.substr(2, eq - 2);
-      if (key != "model" && key != "query" && key != "gallery" && !flags.count(key)) {
-        throw std::invalid_argument("unknown flag --" + key + "\n" + kUsage);
-      }
-      flags[key] = arg.substr(eq + 1);
-    }
-    for (const char* required : {"model", "query", "gallery"}) {
-      if (!flags.count(required)) throw std::invalid_argument(std::string("--") + required + " is required\n" + kUsage);
-    }
-    gcl::ConfigureThreads(std::stoi(flags["threads"]));
-    const c10::Device device = gcl::PickDevice(flags["device"]);
-    gcl::models::IdentityEncoder net = gcl::models::LoadExportedIdentityEncoder(gcl::UserPath(flags["model"]));
     gcl::extract::ExtractOptions options;
-    options.height = std::stoi(flags["image_height"]);
-    options.width = std::stoi(flags["image_width"]);
-    const std::string query = gcl::UserPath(flags["query"]);
-    std::vector<std::string> gallery = gcl::extract::ListImages(gcl::UserPath(flags["gallery"]));
+    gcl::FlagSet flags("search", "search --model=EXPORT.safetensors --query=IMAGE --gallery=DIR [flags]",
+                       "Ranks a gallery for one query image with an exported E_id and draws the ranked list.");
+    flags
+        .String("model", &model, "FILE",
+                "an E_id export (runs/<name>/export/eid_best.safetensors, eid_final, eid_stage1)")
+        .Required();
+    flags.String("query", &query_flag, "IMAGE", "the query image").Required();
+    flags.String("gallery", &gallery_flag, "DIR", "a folder of gallery images (searched recursively)").Required();
+    flags.Int("top", &top, "results to show").Min(1).Max(1000);
+    flags.String("output", &output, "FILE.png", "the ranked-list picture");
+    flags.Int("image_height", &options.height, "the network input height the model was trained with")
+        .Min(gcl::extract::kMinImageHeight)
+        .Max(gcl::extract::kMaxImageSide);
+    flags.Int("image_width", &options.width, "the network input width")
+        .Min(gcl::extract::kMinImageWidth)
+        .Max(gcl::extract::kMaxImageSide);
+    flags.Bool("keep_same_camera", &keep_same_camera,
+               "keep gallery images of the query's identity and camera (dropped by default, reference §8)");
+    flags.String("device", &device_flag, "auto|cpu|cuda[:N]", "where the network runs");
+    flags.Int("threads", &threads, "LibTorch threads (0: $GCL_NUM_THREADS or all CPUs)").Min(0).Max(4096);
+    if (!flags.Parse(argc, argv)) return 0;
+    gcl::ConfigureThreads(threads);
+    const c10::Device device = gcl::PickDevice(device_flag);
+    gcl::models::IdentityEncoder net = gcl::models::LoadExportedIdentityEncoder(gcl::UserPath(model));
+    const std::string query = gcl::UserPath(query_flag);
+    std::vector<std::string> gallery = gcl::extract::ListImages(gcl::UserPath(gallery_flag));
     const gcl::extract::ImageLabel q = gcl::extract::LabelFromPath(query);
     const bool labelled = q.pid >= 0;
     if (labelled && !keep_same_camera) {
@@ -98,12 +84,12 @@ int main(int argc, char** argv) {
                                    }),
                     gallery.end());
     }
-    if (gallery.empty()) throw std::runtime_error(flags["gallery"] + ": no gallery image left to search");
+    if (gallery.empty()) throw std::runtime_error(gallery_flag + ": no gallery image left to search");
     const torch::Tensor fq = gcl::extract::ExtractFeatures(net, {query}, options, device);
     const torch::Tensor fg = gcl::extract::ExtractFeatures(net, gallery, options, device);
     const torch::Tensor dist = (2 - 2 * torch::mv(fg, fq[0])).clamp_min(0);  // squared L2 of unit vectors (§8)
     const torch::Tensor order = std::get<1>(dist.sort(/*stable=*/true, /*dim=*/0, /*descending=*/false));
-    const int top = std::min<int>(std::stoi(flags["top"]), static_cast<int>(gallery.size()));
+    top = std::min<int>(top, static_cast<int>(gallery.size()));
     const int h = 128, w = 64;
     std::vector<cv::Mat> cells = {Cell(query, h, w, {128, 128, 128}, "query")};
     std::cout << "rank,distance,match,path\n";
@@ -121,12 +107,9 @@ int main(int argc, char** argv) {
     }
     cv::Mat row;
     cv::hconcat(cells, row);
-    const std::string output = gcl::UserPath(flags["output"]);
+    output = gcl::UserPath(output);
     if (!cv::imwrite(output, row)) throw std::runtime_error(output + ": cannot write the picture");
     std::cerr << "wrote " << output << "\n";
     return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "search: " << e.what() << "\n";
-    return 2;
-  }
+  });
 }

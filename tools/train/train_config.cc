@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "actors/run_config.h"
+#include "common/read_file.h"
 #include "common/user_path.h"
 
 namespace gcl::train {
@@ -75,12 +76,15 @@ void ResolveData(proto::DataConfig* data, const std::string& field, bool needs_s
   if (d.width() == 0) d.set_width(128);
   // E_str works at 1/4 resolution and its ASPP pads by reflection with dilation 9 (reference §2.2): each side
   // of the quarter-size map must exceed 9 pixels.
-  Require(d.height() % 4 == 0 && d.width() % 4 == 0 && d.height() >= 40 && d.width() >= 40, field + ".height/width",
-          "must be multiples of 4 and at least 40 x 40 (E_str's ASPP), got " + std::to_string(d.height()) + " x " +
+  // The upper bound keeps a typo (height 25600) from allocating batches of gigabytes.
+  Require(d.height() % 4 == 0 && d.width() % 4 == 0 && d.height() >= 40 && d.width() >= 40 && d.height() <= 2048 &&
+              d.width() <= 2048,
+          field + ".height/width",
+          "must be multiples of 4 from 40 (E_str's ASPP) to 2048, got " + std::to_string(d.height()) + " x " +
               std::to_string(d.width()));
   Require(d.decode_threads() >= 0 && d.decode_threads() <= 64, field + ".decode_threads", "outside 0..64");
   if (d.decode_threads() == 0) d.set_decode_threads(1);
-  Require(d.eval_batch_size() >= 0, field + ".eval_batch_size", "negative");
+  Require(d.eval_batch_size() >= 0 && d.eval_batch_size() <= 65536, field + ".eval_batch_size", "outside 0..65536");
   if (d.eval_batch_size() == 0) d.set_eval_batch_size(64);
 }
 
@@ -146,11 +150,7 @@ std::string FindTrainConfig(const std::string& name_or_path, const std::string& 
 }
 
 proto::TrainConfig LoadTrainConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open train config " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseTrainConfig(text.str(), path);
+  return ParseTrainConfig(ReadWholeFile(path, actors::kMaxConfigBytes, "train config"), path);
 }
 
 void ApplyOverride(const std::string& assignment, proto::TrainConfig* config) {
@@ -230,11 +230,14 @@ proto::TrainConfig ResolveTrainConfig(proto::TrainConfig c) {
           "must be 18, 34, 50 or 101, got " + std::to_string(m.depth()));
   if (m.width() == 0) m.set_width(1.0);
   Positive(m.width(), "model.width");
+  Require(m.width() <= 16, "model.width", "must be at most 16, got " + Num(m.width()));
   if (m.embedding_dim() == 0) m.set_embedding_dim(run.feature_dim());
   Require(m.embedding_dim() == run.feature_dim(), "model.embedding_dim",
           std::to_string(m.embedding_dim()) + " differs from run.feature_dim " + std::to_string(run.feature_dim()));
-  Require(m.generator_dim() >= 0 && m.mlp_dim() >= 0 && m.discriminator_dim() >= 0 && m.discriminator_scales() >= 0,
-          "model.generator_dim/mlp_dim/discriminator_dim/discriminator_scales", "negative");
+  Require(m.generator_dim() >= 0 && m.mlp_dim() >= 0 && m.discriminator_dim() >= 0 && m.generator_dim() <= 4096 &&
+              m.mlp_dim() <= 65536 && m.discriminator_dim() <= 4096,
+          "model.generator_dim/mlp_dim/discriminator_dim", "outside 0..4096 (mlp_dim 0..65536)");
+  Require(m.discriminator_scales() >= 0 && m.discriminator_scales() <= 8, "model.discriminator_scales", "outside 0..8");
   if (m.generator_dim() == 0) m.set_generator_dim(16);
   if (m.mlp_dim() == 0) m.set_mlp_dim(512);
   if (m.discriminator_dim() == 0) m.set_discriminator_dim(32);

@@ -15,10 +15,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "common/flags.h"
 #include "common/torch_runtime.h"
 #include "common/user_path.h"
 #include "tools/train/train_config.h"
@@ -26,50 +26,38 @@
 
 namespace {
 
-constexpr char kUsage[] = R"(usage: train [--config=NAME|FILE] [--set FIELD=VALUE]... [--name=NAME] [--resume] [--threads=N]
-  --config=NAME|FILE  a preset of configs/ (quick [default], tiny, paper_market, paper_duke, paper_msmt, and the
-                      UDA presets uda_quick, uda_duke2market, uda_market2duke, uda_market2msmt, uda_duke2msmt)
-                      or a text-format TrainConfig file (proto/train_config.proto)
-  --set FIELD=VALUE   override one field, e.g. --set run.joint_epochs=3 --set data.root=/data/market1501
-                      (repeated fields: comma-separated; enums by name); unknown fields are errors
-  --name=NAME         the run's name (= --set run.name=NAME): outputs go to runs/NAME/
-  --resume            continue runs/NAME from its newest checkpoint, with the config saved there (--set still applies)
-  --threads=N         LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS, else the CPUs minus run.loader_workers)
-)";
-
+constexpr char kAbout[] =
+    "GCL's three stages (E_id warm-up, GAN warm-up, joint training) from a config; outputs in "
+    "runs/NAME/ (docs/training.md).";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
+  return gcl::RunCommand("train", 2, [&]() -> int {
     std::string config_name = "quick", name;
     std::vector<std::string> sets;
     bool resume = false;
     int threads = 0;
-    for (int i = 1; i < argc; ++i) {
-      std::string arg = argv[i];
-      auto value = [&](const std::string& flag) -> std::string {
-        if (arg.rfind(flag + "=", 0) == 0) return arg.substr(flag.size() + 1);
-        if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value");
-        return argv[++i];
-      };
-      if (arg == "--help" || arg == "-h") {
-        std::cout << kUsage;
-        return 0;
-      } else if (arg == "--resume") {
-        resume = true;
-      } else if (arg.rfind("--config", 0) == 0) {
-        config_name = value("--config");
-      } else if (arg.rfind("--set", 0) == 0) {
-        sets.push_back(value("--set"));
-      } else if (arg.rfind("--name", 0) == 0) {
-        name = value("--name");
-      } else if (arg.rfind("--threads", 0) == 0) {
-        threads = std::stoi(value("--threads"));
-      } else {
-        throw std::invalid_argument("unknown argument '" + arg + "'\n" + kUsage);
-      }
-    }
+    gcl::FlagSet flags(
+        "train", "train [--config=NAME|FILE] [--set FIELD=VALUE]... [--name=NAME] [--resume] [--threads=N]", kAbout);
+    flags.String("config", &config_name, "NAME|FILE",
+                 "a preset of configs/ (quick, tiny, paper_market, paper_duke, paper_msmt, and the UDA presets\n"
+                 "uda_quick, uda_duke2market, uda_market2duke, uda_market2msmt, uda_duke2msmt) or a text-format\n"
+                 "TrainConfig file (proto/train_config.proto)");
+    flags.List("set", &sets, "FIELD=VALUE",
+               "override one field, e.g. --set run.joint_epochs=3 --set data.root=/data/market1501\n"
+               "(repeated fields: comma-separated; enums by name); unknown fields are errors");
+    flags.String("name", &name, "NAME", "the run's name (= --set run.name=NAME): outputs go to runs/NAME/");
+    flags.Bool("resume", &resume,
+               "continue runs/NAME from its newest checkpoint, with the config saved there\n"
+               "(--set still applies)");
+    flags
+        .Int("threads", &threads,
+             "LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS, else the CPUs minus\n"
+             "run.loader_workers)")
+        .Min(0)
+        .Max(4096);
+    if (!flags.Parse(argc, argv)) return 0;
     const std::string working_dir = gcl::UserWorkingDir();
     gcl::proto::TrainConfig config = gcl::train::LoadTrainConfig(gcl::train::FindTrainConfig(config_name, working_dir));
     if (!name.empty()) gcl::train::ApplyOverride("run.name=" + name, &config);
@@ -98,8 +86,5 @@ int main(int argc, char** argv) {
     std::ifstream report(result.run_dir + "/report.md");
     std::cout << report.rdbuf() << "\n(all outputs in " << result.run_dir << ")\n";
     return result.report.completed() ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::cerr << "train: " << e.what() << "\n";
-    return 2;
-  }
+  });
 }

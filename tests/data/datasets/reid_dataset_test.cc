@@ -2,6 +2,8 @@
 #include "data/datasets/reid_dataset.h"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -180,16 +182,73 @@ TEST(Market1501, CorruptImagesSkippedThenFatal) {
     EXPECT_THAT(error, HasSubstr("1 of 20 images in " + dir.path() + "/bounding_box_train"));
     EXPECT_THAT(error, HasSubstr(bad));
   }
-  // A JPEG signature followed by garbage passes the header check but not a decode.
+  // A JPEG signature followed by garbage: the header check walks the JPEG's segments and finds the first one
+  // running past the end of the file, without decoding.
   testing::WriteText(bad, std::string("\xFF\xD8\xFF\xE0", 4) + std::string(200, 'x'));
-  DatasetOptions header_only;
-  header_only.image_check = ImageCheck::kHeader;
-  EXPECT_EQ(LoadMarket1501(dir.path(), header_only).corrupt.count, 0);
-  DatasetOptions decode;
-  decode.image_check = ImageCheck::kDecode;
-  decode.max_corrupt_fraction = 0.1;
-  decode.threads = 2;
-  EXPECT_EQ(LoadMarket1501(dir.path(), decode).corrupt.count, 1);
+  for (ImageCheck check : {ImageCheck::kHeader, ImageCheck::kDecode}) {
+    DatasetOptions options;
+    options.image_check = check;
+    options.max_corrupt_fraction = 0.1;
+    options.threads = 2;
+    const ReidDataset d = LoadMarket1501(dir.path(), options);
+    EXPECT_EQ(d.corrupt.count, 1);
+    ASSERT_EQ(d.corrupt.first_problems.size(), 1u);
+    EXPECT_THAT(d.corrupt.first_problems[0], HasSubstr("runs past the end of the file (truncated)"));
+  }
+}
+
+// Issue 18: a truncated JPEG passed both checks (signature, and a decode that fills the rest with grey) and was
+// trained on; a 20000 x 20000 JPEG was decoded on every epoch. Both are unusable now, under either check.
+TEST(Market1501, TruncatedAndOversizedImagesAreUnusable) {
+  TempDir dir;
+  testing::WriteMarketTree(dir.path(), "", testing::SmallMarketSpec(5, 4));  // 20 train images, 16 x 8
+  const std::string cut = dir.path() + "/bounding_box_train/" + FormatMarketName(2, 1, 1, 1, 0);
+  const std::string huge = dir.path() + "/bounding_box_train/" + FormatMarketName(5, 2, 1, 5, 0);
+  std::ifstream in(cut, std::ios::binary);
+  const std::string whole((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  WriteText(cut, whole.substr(0, whole.size() * 2 / 3));
+  std::ifstream big_in(huge, std::ios::binary);
+  std::string big((std::istreambuf_iterator<char>(big_in)), std::istreambuf_iterator<char>());
+  const size_t sof = big.find("\xFF\xC0");
+  ASSERT_NE(sof, std::string::npos);
+  for (const size_t at : {sof + 5, sof + 7}) {
+    big[at] = static_cast<char>(20000 >> 8);
+    big[at + 1] = static_cast<char>(20000 & 0xFF);
+  }
+  WriteText(huge, big);
+  for (ImageCheck check : {ImageCheck::kHeader, ImageCheck::kDecode}) {
+    DatasetOptions options;
+    options.image_check = check;
+    options.max_corrupt_fraction = 0.2;
+    const ReidDataset d = LoadMarket1501(dir.path(), options);
+    EXPECT_EQ(d.train.records.size(), 18u);
+    EXPECT_EQ(d.corrupt.count, 2);
+    for (const ImageRecord& r : d.train.records) {
+      EXPECT_NE(r.path, cut);
+      EXPECT_NE(r.path, huge);
+    }
+    options.max_corrupt_fraction = 0.0;
+    const std::string error = ErrorOf([&] { LoadMarket1501(dir.path(), options); });
+    EXPECT_THAT(error, HasSubstr(cut + " (JPEG ends before its end-of-image marker (truncated))"));
+    EXPECT_THAT(error, HasSubstr(huge + " (JPEG of 20000 x 20000 = 400000000 pixels, above the limit of 16777216"));
+  }
+}
+
+TEST(Market1501, ThePixelLimitIsAnOption) {
+  TempDir dir;
+  testing::WriteMarketTree(dir.path(), "", testing::SmallMarketSpec(5, 4));  // 16 x 8 = 128 pixels each
+  DatasetOptions options;
+  options.max_image_pixels = 128;
+  EXPECT_EQ(LoadMarket1501(dir.path(), options).corrupt.count, 0);
+  options.max_image_pixels = 127;
+  options.max_corrupt_fraction = 1.0;
+  EXPECT_THAT(ErrorOf([&] { LoadMarket1501(dir.path(), options); }), HasSubstr("the train set is empty"));
+  options.max_corrupt_fraction = 0.0;
+  const std::string error = ErrorOf([&] { LoadMarket1501(dir.path(), options); });
+  EXPECT_THAT(error, HasSubstr("20 of 20 images"));
+  EXPECT_THAT(error, HasSubstr("JPEG of 8 x 16 = 128 pixels, above the limit of 127 (max_image_pixels)"));
+  options.max_image_pixels = 0;
+  EXPECT_THAT(ErrorOf([&] { LoadMarket1501(dir.path(), options); }), HasSubstr("max_image_pixels must be >= 1"));
 }
 
 TEST(Market1501, EmptyTrainSet) {

@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "tests/data/datasets/fixtures.h"
+#include "tests/support/hostile_input.h"
 
 namespace gcl::data {
 namespace {
@@ -128,6 +129,53 @@ TEST(Decode, CorruptFilesNameThePath) {
               ::testing::ThrowsMessage<std::runtime_error>(::testing::HasSubstr(dir.path() + "/bad.jpg")));
   EXPECT_THAT([&] { DecodeLuma(dir.path() + "/missing.jpg"); },
               ::testing::ThrowsMessage<std::runtime_error>(::testing::HasSubstr("missing.jpg")));
+}
+
+// Encoded noise (so that every format's data section is large), as a real encoder writes it.
+std::string Encoded(const std::string& extension, int height, int width) {
+  cv::Mat image(height, width, CV_8UC3);
+  cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(255));
+  std::vector<uchar> bytes;
+  EXPECT_TRUE(cv::imencode(extension, image, bytes));
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// Issue 18: a truncated JPEG decoded with a grey fill (libjpeg only warns), so it passed both dataset checks and was
+// trained on. Each format is now walked to its end first.
+TEST(Decode, TruncatedImagesAreRefusedNotFilledWithGrey) {
+  testing::TempDir dir;
+  for (const std::string extension : {".jpg", ".png", ".bmp"}) {
+    const std::string whole = Encoded(extension, 64, 32);
+    const std::string path = dir.path() + "/cut" + extension;
+    testing::WriteText(path, whole);
+    EXPECT_EQ(DecodeRgb(path).rows, 64) << extension;
+    testing::WriteText(path, whole.substr(0, whole.size() * 6 / 10));
+    EXPECT_THAT([&] { DecodeRgb(path); },
+                ::testing::ThrowsMessage<std::runtime_error>(::testing::HasSubstr("(truncated)")))
+        << extension;
+    EXPECT_THAT([&] { DecodeLuma(path); }, ::testing::ThrowsMessage<std::runtime_error>(::testing::HasSubstr(path)))
+        << extension;
+  }
+}
+
+// Issue 18: one 20000 x 20000 JPEG slowed training 20x and took 2.6 GB. Its header is read first and the image
+// refused before any pixel is decoded (within a 512 MB budget: decoding it needs 1.2 GB).
+TEST(Decode, ImagesAboveThePixelLimitAreRefusedByTheirHeader) {
+  testing::TempDir dir;
+  std::string jpeg = Encoded(".jpg", 16, 8);
+  const size_t sof = jpeg.find("\xFF\xC0");  // baseline frame header: length, precision, height, width
+  ASSERT_NE(sof, std::string::npos);
+  for (const size_t at : {sof + 5, sof + 7}) {
+    jpeg[at] = static_cast<char>(20000 >> 8);
+    jpeg[at + 1] = static_cast<char>(20000 & 0xFF);
+  }
+  const std::string path = dir.path() + "/huge.jpg";
+  testing::WriteText(path, jpeg);
+  const gcl::testing_support::Outcome o = gcl::testing_support::RunBounded(
+      "decoding a 20000 x 20000 JPEG", {20, uint64_t{512} << 20}, [&] { DecodeRgb(path); });
+  EXPECT_EQ(o.kind, gcl::testing_support::Outcome::Kind::kThrew) << o.message;
+  EXPECT_THAT(o.message, ::testing::HasSubstr(path + ": JPEG of 20000 x 20000 = 400000000 pixels, above the limit of "
+                                                     "16777216 (max_image_pixels)"));
 }
 
 TEST(Normalize, ImageNetAndStructureValues) {

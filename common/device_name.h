@@ -1,0 +1,23 @@
+// The device names every command and config accepts ("auto", "cpu", "cuda", "cuda:N"), checked as text: a
+// config is resolved (run.device) long before LibTorch picks the device, and a name such as "tpu" must be
+// refused there, naming the field, instead of failing deep inside a worker.
+//
+//   if (std::string problem = gcl::DeviceNameProblem(spec); !problem.empty()) throw ...;
+#ifndef GCL_COMMON_DEVICE_NAME_H_
+#define GCL_COMMON_DEVICE_NAME_H_
+
+#include <string>
+
+namespace gcl {
+
+// "" when `spec` is "auto", "cpu", "cuda" or "cuda:N" (N a device index of up to 3 digits), otherwise what is
+// wrong ("\"tpu\" is not one of auto, cpu, cuda, cuda:N"). Whether a CUDA device exists is decided at run time
+// (gcl::PickDevice).
+std::string DeviceNameProblem(const std::string& spec);
+
+// The index of "cuda:N" (0 for "cuda"); only for a spec DeviceNameProblem accepts.
+int CudaDeviceIndex(const std::string& spec);
+
+}  // namespace gcl
+
+#endif  // GCL_COMMON_DEVICE_NAME_H_
