@@ -26,14 +26,17 @@
 
 namespace {
 
-constexpr char kUsage[] = R"(usage: train [--config=NAME|FILE] [--set FIELD=VALUE]... [--name=NAME] [--resume] [--threads=N]
+constexpr char kUsage[] = R"(usage: train [--config=NAME|FILE] [--set FIELD=VALUE]... [--name=NAME] [--resume | --overwrite] [--threads=N]
   --config=NAME|FILE  a preset of configs/ (quick [default], tiny, paper_market, paper_duke, paper_msmt, and the
                       UDA presets uda_quick, uda_duke2market, uda_market2duke, uda_market2msmt, uda_duke2msmt)
                       or a text-format TrainConfig file (proto/train_config.proto)
   --set FIELD=VALUE   override one field, e.g. --set run.joint_epochs=3 --set data.root=/data/market1501
                       (repeated fields: comma-separated; enums by name); unknown fields are errors
   --name=NAME         the run's name (= --set run.name=NAME): outputs go to runs/NAME/
-  --resume            continue runs/NAME from its newest checkpoint, with the config saved there (--set still applies)
+  --resume            continue runs/NAME from its newest valid checkpoint, with the config saved there (--set still
+                      applies); an error when runs/NAME has no checkpoint or the checkpoint was trained on other data
+  --overwrite         a fresh run into runs/NAME although it holds an earlier run, which is deleted first (without
+                      it a used name is refused and nothing is changed)
   --threads=N         LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS, else the CPUs minus run.loader_workers)
 )";
 
@@ -44,7 +47,7 @@ int main(int argc, char** argv) {
   try {
     std::string config_name = "quick", name;
     std::vector<std::string> sets;
-    bool resume = false;
+    bool resume = false, overwrite = false;
     int threads = 0;
     for (int i = 1; i < argc; ++i) {
       std::string arg = argv[i];
@@ -58,6 +61,8 @@ int main(int argc, char** argv) {
         return 0;
       } else if (arg == "--resume") {
         resume = true;
+      } else if (arg == "--overwrite") {
+        overwrite = true;
       } else if (arg.rfind("--config", 0) == 0) {
         config_name = value("--config");
       } else if (arg.rfind("--set", 0) == 0) {
@@ -94,10 +99,14 @@ int main(int argc, char** argv) {
     gcl::ConfigureThreads(threads);
     gcl::WarnIfSlowBlas();
     const gcl::train::TrainResult result =
-        gcl::train::RunTraining(config, working_dir, resume, isatty(STDERR_FILENO) != 0);
+        gcl::train::RunTraining(config, working_dir, resume, isatty(STDERR_FILENO) != 0, overwrite);
     std::ifstream report(result.run_dir + "/report.md");
     std::cout << report.rdbuf() << "\n(all outputs in " << result.run_dir << ")\n";
-    return result.report.completed() ? 0 : 1;
+    if (!result.report.completed()) {
+      std::cerr << "train: the run stopped: " << result.report.error() << "\n";
+      return 1;
+    }
+    return 0;
   } catch (const std::exception& e) {
     std::cerr << "train: " << e.what() << "\n";
     return 2;
