@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "actors/basp_guard.h"
 #include "actors/gcl_backends.h"
 #include "actors/protocol.h"
 #include "actors/run_config.h"
@@ -29,7 +30,9 @@ NodeArgs NodeArgs::Parse(int argc, char** argv) {
       throw std::runtime_error("argument '" + arg + "' is not --key=value or --key value");
     }
     const size_t eq = arg.find('=');
-    if (eq != std::string::npos) {
+    if (arg == "--overwrite") {  // the one flag without a value
+      args.flags_.emplace_back("overwrite", "true");
+    } else if (eq != std::string::npos) {
       args.flags_.emplace_back(arg.substr(2, eq - 2), arg.substr(eq + 1));
     } else if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
       args.flags_.emplace_back(arg.substr(2), argv[++i]);
@@ -95,15 +98,28 @@ WorkerFlags TakeWorkerFlags(NodeArgs& args) {
   flags.bind = args.Take("bind", flags.bind);
   flags.threads = static_cast<int>(args.TakeNumber("threads", 0));
   if (flags.threads < 0) throw std::runtime_error("--threads must be >= 0");
+  flags.job_limit_s = args.TakeNumber("job_limit_s", flags.job_limit_s);
+  if (!(flags.job_limit_s > 0)) throw std::runtime_error("--job_limit_s must be > 0");
+  flags.secret_file = UserPath(args.Take("secret_file", ""));
   return flags;
 }
 
+void TakeMessageLimit(NodeArgs& args) {
+  const double mb = args.TakeNumber("max_message_mb", static_cast<double>(kDefaultMaxMessageBytes >> 20));
+  if (!(mb >= 1 && mb <= 4095)) throw std::runtime_error("--max_message_mb must be from 1 to 4095");
+  SetMaxMessageBytes(static_cast<uint64_t>(mb * (1 << 20)));
+}
+
+NodeSecret TakeNodeSecret(NodeArgs& args) { return NodeSecret::Load(UserPath(args.Take("secret_file", ""))); }
+
 void ServeJobs(const WorkerFlags& flags, JobRegistry registry) {
+  WorkerOptions options{NodeSecret::Load(flags.secret_file), flags.job_limit_s};
   caf::actor_system_config cfg;
   AddProtocolTypes(cfg);
   cfg.load<caf::io::middleman>();
   caf::actor_system system{cfg};
-  const uint16_t bound = PublishWorker(system, std::move(registry), static_cast<uint16_t>(flags.port), flags.bind);
+  const uint16_t bound =
+      PublishWorker(system, std::move(registry), static_cast<uint16_t>(flags.port), flags.bind, std::move(options));
   std::printf("port %u\n", static_cast<unsigned>(bound));
   std::fflush(stdout);
   for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
@@ -121,15 +137,25 @@ proto::ClusterConfig TakeClusterConfig(NodeArgs& args) {
   return ResolveClusterConfig(cluster);
 }
 
-proto::JobReport RunJobsOnNodes(const proto::ClusterConfig& config, const std::vector<proto::JobSpec>& jobs) {
+proto::JobReport RunJobsOnNodes(const proto::ClusterConfig& config, const std::vector<proto::JobSpec>& jobs,
+                                const NodeSecret& secret) {
+  for (const proto::JobSpec& job : jobs) {
+    // The message also carries the spec's other fields and CAF's framing; 1 MiB is far more than they take.
+    const uint64_t bytes = job.ByteSizeLong() + (uint64_t{1} << 20);
+    if (bytes > MaxMessageBytes()) {
+      throw std::runtime_error("job '" + job.job_id() + "' is a message of " + std::to_string(bytes >> 20) +
+                               " MiB, more than --max_message_mb=" + std::to_string(MaxMessageBytes() >> 20) +
+                               "; raise it here and on the workers");
+    }
+  }
   caf::actor_system_config cfg;
   AddProtocolTypes(cfg);
   cfg.load<caf::io::middleman>();
   caf::actor_system system{cfg};
-  return RunJobs(system, config, jobs);
+  return RunJobs(system, config, jobs, secret);
 }
 
-int RunClusterCoordinator(NodeArgs& args, const proto::ClusterConfig& config) {
+int RunClusterCoordinator(NodeArgs& args, const proto::ClusterConfig& config, const NodeSecret& secret) {
   proto::RunConfig settings;
   settings.set_k1(static_cast<int>(args.TakeNumber("k1", 30)));
   settings.set_k2(static_cast<int>(args.TakeNumber("k2", 6)));
@@ -140,6 +166,18 @@ int RunClusterCoordinator(NodeArgs& args, const proto::ClusterConfig& config) {
   const std::string out_dir = UserPath(args.Take("out_dir", "."));
   args.ExpectEmpty("a cluster coordinator");
   if (files.empty()) throw std::runtime_error("--features names no file");
+  // Each file's labels go to <out_dir>/<stem>.labels.txt: two files with one stem would share (and lose) one.
+  std::map<std::string, std::string> by_stem;
+  for (const std::string& file : files) {
+    const std::string stem = std::filesystem::path(file).stem().string();
+    const auto [it, fresh] = by_stem.emplace(stem, file);
+    if (!fresh) {
+      throw std::runtime_error("--features: " + it->second + " and " + file + " have the same name '" + stem +
+                               "', so both labels would be written to " +
+                               (std::filesystem::path(out_dir) / (stem + ".labels.txt")).string() +
+                               "; rename one of them (or cluster them in two runs with different --out_dir)");
+    }
+  }
 
   std::vector<proto::JobSpec> jobs;
   std::map<std::string, int64_t> rows;
@@ -164,7 +202,7 @@ int RunClusterCoordinator(NodeArgs& args, const proto::ClusterConfig& config) {
     rows[spec.job_id()] = m.rows;
     jobs.push_back(std::move(spec));
   }
-  const proto::JobReport report = RunJobsOnNodes(config, jobs);
+  const proto::JobReport report = RunJobsOnNodes(config, jobs, secret);
   int status = 0;
   for (const proto::JobResult& result : report.results()) {
     if (!result.ok()) {

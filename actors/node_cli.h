@@ -27,7 +27,8 @@ namespace gcl::actors {
 // The flags of a node's command line, in the order given; a key may repeat (e.g. --set).
 class NodeArgs {
  public:
-  // Accepts `--key=value` and `--key value`; throws std::runtime_error naming an argument that is neither.
+  // Accepts `--key=value` and `--key value` (and `--overwrite`, which is `--overwrite=true`); throws
+  // std::runtime_error naming an argument that is neither.
   static NodeArgs Parse(int argc, char** argv);
 
   // Removes and returns the value of a flag given at most once (`fallback` when absent); throws when it is
@@ -49,16 +50,28 @@ class NodeArgs {
 // "a,b,,c" -> {"a", "b", "c"}.
 std::vector<std::string> SplitList(const std::string& text);
 
-// --port (default 4242; 0 picks a free one), --bind (default 127.0.0.1), --threads (0: the default count).
+// --port (default 4242; 0 picks a free one), --bind (default 127.0.0.1), --threads (0: the default count),
+// --job_limit_s (the watchdog: the longest one job may run here; default a week), --secret_file (else
+// $GCL_NODE_SECRET).
 struct WorkerFlags {
   int port = 4242;
   std::string bind = "127.0.0.1";
   int threads = 0;
+  double job_limit_s = 7 * 24 * 3600;
+  std::string secret_file;
 };
 WorkerFlags TakeWorkerFlags(NodeArgs& args);
 
-// Publishes a worker for `registry` and serves until the process is killed. Prints "port <N>" on stdout once
-// listening, so that a script (or a test) that passed --port=0 learns the port. Throws when publishing fails.
+// --max_message_mb (default 512): the largest message this node accepts from the network, refused from its
+// header before anything is allocated (actors/basp_guard.h). Both roles take it.
+void TakeMessageLimit(NodeArgs& args);
+
+// --secret_file=FILE, else $GCL_NODE_SECRET (actors/node_auth.h); throws saying how to give one.
+NodeSecret TakeNodeSecret(NodeArgs& args);
+
+// Loads the secret (WorkerFlags::secret_file, else $GCL_NODE_SECRET), publishes a worker for `registry` and serves
+// until the process is killed. Prints "port <N>" on stdout once listening, so that a script (or a test) that
+// passed --port=0 learns the port. Throws when there is no secret or publishing fails.
 [[noreturn]] void ServeJobs(const WorkerFlags& flags, JobRegistry registry);
 
 // The "cluster" job kind (ClusterJob payload in, PseudoLabels out; actors/gcl_backends.h RunClusterJob).
@@ -67,19 +80,26 @@ void AddClusterJob(int threads, JobRegistry* registry);
 // --workers=h:p,h:p, --max_attempts, --job_timeout_s, resolved (defaults, checks) with ResolveClusterConfig.
 proto::ClusterConfig TakeClusterConfig(NodeArgs& args);
 
-// Runs `jobs` on the workers of `config` from a fresh actor system with the middleman loaded.
-proto::JobReport RunJobsOnNodes(const proto::ClusterConfig& config, const std::vector<proto::JobSpec>& jobs);
+// Runs `jobs` on the workers of `config` from a fresh actor system with the middleman loaded. Throws naming the
+// job when one is larger than the message limit (TakeMessageLimit): the workers would refuse it.
+proto::JobReport RunJobsOnNodes(const proto::ClusterConfig& config, const std::vector<proto::JobSpec>& jobs,
+                                const NodeSecret& secret);
 
 // The "cluster" coordinator: --features=a.npy,b.npy [--k1 --k2 --rho --min_samples --out_dir]. Clusters each
 // file on a worker, writes <out_dir>/<stem>.labels.txt, prints one line per job; returns the exit status (1 when
-// a job failed or was lost).
-int RunClusterCoordinator(NodeArgs& args, const proto::ClusterConfig& config);
+// a job failed or was lost). Two files with the same stem are refused before any work (their labels would land
+// in one file).
+int RunClusterCoordinator(NodeArgs& args, const proto::ClusterConfig& config, const NodeSecret& secret);
 
 // Usage lines of the roles above, for the mains' --help.
-inline constexpr char kWorkerUsage[] = "--role=worker --port=4242 [--bind=127.0.0.1] [--threads=0]";
+inline constexpr char kWorkerUsage[] =
+    "--role=worker --port=4242 [--bind=127.0.0.1] [--threads=0] [--job_limit_s=604800]\n"
+    "            [--secret_file=FILE] [--max_message_mb=512]";
 inline constexpr char kClusterCoordinatorUsage[] =
     "--role=coordinator --workers=HOST:PORT,... --features=A.npy,B.npy [--k1=30] [--k2=6]\n"
-    "            [--rho=0.0016] [--min_samples=4] [--max_attempts=2] [--job_timeout_s=3600] [--out_dir=.]";
+    "            [--rho=0.0016] [--min_samples=4] [--max_attempts=2] [--job_timeout_s=3600] [--out_dir=.]\n"
+    "            [--secret_file=FILE] [--max_message_mb=512]\n"
+    "every node of a job needs the same secret: --secret_file=FILE (chmod 600) or $GCL_NODE_SECRET, >= 16 bytes";
 
 }  // namespace gcl::actors
 

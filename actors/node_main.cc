@@ -1,8 +1,9 @@
 // A node of a distributed clustering job (job kind "cluster"; //tools/node:node adds "train"). Roles:
 //
-//   node --role=worker --port=4242 [--bind=127.0.0.1] [--threads=0]
+//   node --role=worker --port=4242 [--bind=127.0.0.1] [--threads=0] [--job_limit_s=604800] [--secret_file=FILE]
 //       Publishes a job worker (job kinds: "cluster") and serves until killed. Prints "port <N>" once listening
-//       (--port=0 picks a free port).
+//       (--port=0 picks a free port). Runs only jobs authenticated with the shared secret (--secret_file, else
+//       $GCL_NODE_SECRET; the coordinator needs the same one).
 //
 //   node --role=coordinator --workers=127.0.0.1:4242,127.0.0.1:4243 --features=market.npy,duke.npy
 //        [--k1=30] [--k2=6] [--rho=0.0016] [--min_samples=4] [--max_attempts=2] [--job_timeout_s=3600]
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   }
   try {
     NodeArgs args = NodeArgs::Parse(argc, argv);
+    gcl::actors::TakeMessageLimit(args);
     const std::string role = args.Take("role", "");
     if (role == "worker") {
       const gcl::actors::WorkerFlags worker = gcl::actors::TakeWorkerFlags(args);
@@ -36,8 +38,9 @@ int main(int argc, char** argv) {
       gcl::actors::ServeJobs(worker, std::move(registry));
     }
     if (role == "coordinator") {
+      const gcl::actors::NodeSecret secret = gcl::actors::TakeNodeSecret(args);
       const gcl::proto::ClusterConfig config = gcl::actors::TakeClusterConfig(args);
-      return gcl::actors::RunClusterCoordinator(args, config);
+      return gcl::actors::RunClusterCoordinator(args, config, secret);
     }
     std::fprintf(stderr, "node: --role=worker or --role=coordinator is required\n");
     return 2;

@@ -28,25 +28,36 @@ namespace {
 using gcl::actors::NodeArgs;
 
 constexpr char kUsage[] = R"(usage:
-  node --role=worker [--port=4242] [--bind=127.0.0.1] [--threads=0] [--work_dir=.]
+  node --role=worker [--port=4242] [--bind=127.0.0.1] [--threads=0] [--work_dir=.] [--data_roots=DIR,...]
+       [--job_limit_s=604800] [--secret_file=FILE] [--max_message_mb=512]
       Serves "train" and "cluster" jobs until killed; prints "port <N>" once listening (--port=0: a free port).
       A train job runs into <work_dir>/<run.output_dir>/<job name> (default runs/<job name>); relative data paths
-      of its config resolve against --work_dir. --threads: LibTorch threads (0: the CPUs minus the loader workers).
+      of its config resolve against --work_dir. The worker checks every job itself: its run folder must lie inside
+      --work_dir, its data, mesh renders, synthetic-world cache and model.identity_init inside --work_dir or one of
+      --data_roots. A job running longer than --job_limit_s is answered as failed and the worker process ends.
+      --threads: LibTorch threads (0: the CPUs minus the loader workers).
 
   node --role=coordinator --workers=HOST:PORT,... [--out_dir=runs/distributed] [--max_attempts=2]
-       [--job_timeout_s=604800] [--config=NAME|FILE] [--set=FIELD=VALUE]...
-       (--job=NAME [--config=NAME|FILE] [--set=FIELD=VALUE]...)... | --jobs=FILE
+       [--job_timeout_s=604800] [--overwrite] [--secret_file=FILE] [--max_message_mb=512]
+       [--config=NAME|FILE] [--set=FIELD=VALUE]... (--job=NAME [--config=NAME|FILE] [--set=FIELD=VALUE]...)...
+       | --jobs=FILE
       Hands one train job per --job (or per entry of a text-format TrainJobFile, proto/train_job.proto) to the
       workers. --config / --set before the first --job apply to every job; after a --job, to that job only (its
       --set after the common ones). --config is a preset of configs/ (quick [default], tiny, paper_market, ...) or
       a TrainConfig file; --set as in `train --set`. The job name is the run's name. Writes <out_dir>/report.json
       and report.md, prints report.md; exits 1 when a job failed, stopped or was lost, 2 for bad arguments.
       A worker that disappears (connection lost, or no answer within --job_timeout_s) is dropped and its job
-      re-queued on another worker until --max_attempts tries were made.
+      re-queued on another worker until --max_attempts tries were made. A job whose run folder already exists on
+      its worker fails, unless --overwrite (which replaces that folder).
 
   node --role=coordinator --workers=HOST:PORT,... --features=A.npy,B.npy [--k1=30] [--k2=6] [--rho=0.0016]
        [--min_samples=4] [--max_attempts=2] [--job_timeout_s=3600] [--out_dir=.]
       Clusters each features file (N x D float32 .npy) on a worker into <out_dir>/<stem>.labels.txt.
+
+  Every node of a job needs the same secret, at least 16 bytes: --secret_file=FILE (readable by its owner only)
+  or the environment variable GCL_NODE_SECRET. A worker runs only jobs authenticated with it (HMAC-SHA256 over a
+  fresh nonce); the coordinator believes only results authenticated with it. --max_message_mb: the largest
+  message a node accepts from the network (checked before it is read).
 )";
 
 // A training run takes hours at paper size; a dead worker is noticed by its dropped connection long before this.
@@ -54,15 +65,19 @@ constexpr int kTrainJobTimeoutS = 7 * 24 * 3600;
 
 [[noreturn]] void RunWorker(NodeArgs& args) {
   const gcl::actors::WorkerFlags worker = gcl::actors::TakeWorkerFlags(args);
-  const std::string work_dir = std::filesystem::absolute(gcl::UserPath(args.Take("work_dir", gcl::UserWorkingDir()))).string();
+  gcl::node::TrainWorkerLimits limits;
+  limits.work_dir = std::filesystem::absolute(gcl::UserPath(args.Take("work_dir", gcl::UserWorkingDir()))).string();
+  for (const std::string& root : gcl::actors::SplitList(args.Take("data_roots", ""))) {
+    limits.data_roots.push_back(std::filesystem::absolute(gcl::UserPath(root)).string());
+  }
   args.ExpectEmpty("a worker");
-  std::filesystem::create_directories(work_dir);
+  std::filesystem::create_directories(limits.work_dir);
   gcl::WarnIfSlowBlas();
   gcl::actors::JobRegistry registry;
   gcl::actors::AddClusterJob(worker.threads, &registry);
   const int threads = worker.threads;
-  registry[gcl::node::kTrainJobKind] = [work_dir, threads](const std::string& payload) {
-    return gcl::node::RunTrainJob(payload, work_dir, threads);
+  registry[gcl::node::kTrainJobKind] = [limits, threads](const std::string& payload) {
+    return gcl::node::RunTrainJob(payload, limits, threads);
   };
   gcl::actors::ServeJobs(worker, std::move(registry));
 }
@@ -100,16 +115,23 @@ std::vector<gcl::node::TrainJobRequest> TakeTrainRequests(NodeArgs& args) {
   return requests;
 }
 
-int RunTrainCoordinator(NodeArgs& args, gcl::proto::ClusterConfig cluster, bool timeout_given) {
+int RunTrainCoordinator(NodeArgs& args, gcl::proto::ClusterConfig cluster, bool timeout_given,
+                        const gcl::actors::NodeSecret& secret) {
   const std::string working_dir = gcl::UserWorkingDir();
   if (!timeout_given) cluster.set_job_timeout_s(kTrainJobTimeoutS);
   const std::string out_dir = gcl::UserPath(args.Take("out_dir", "runs/distributed"));
-  const std::vector<gcl::node::TrainJobRequest> requests = TakeTrainRequests(args);
+  const std::string overwrite_text = args.Take("overwrite", "false");
+  if (overwrite_text != "true" && overwrite_text != "false") throw std::runtime_error("--overwrite takes no value");
+  const bool overwrite = overwrite_text == "true";
+  std::vector<gcl::node::TrainJobRequest> requests = TakeTrainRequests(args);
   args.ExpectEmpty("a train coordinator");
   std::vector<gcl::proto::JobSpec> jobs;
-  for (const auto& request : requests) jobs.push_back(gcl::node::MakeTrainJob(request, working_dir));
+  for (auto& request : requests) {
+    request.overwrite = overwrite;
+    jobs.push_back(gcl::node::MakeTrainJob(request, working_dir));
+  }
   const auto start = std::chrono::steady_clock::now();
-  const gcl::proto::JobReport report = gcl::actors::RunJobsOnNodes(cluster, jobs);
+  const gcl::proto::JobReport report = gcl::actors::RunJobsOnNodes(cluster, jobs, secret);
   gcl::proto::TrainJobsReport gathered = gcl::node::GatherTrainReport(cluster, jobs, report);
   gathered.set_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   gcl::node::WriteTrainReport(out_dir, gathered);
@@ -132,16 +154,18 @@ int main(int argc, char** argv) {
   }
   try {
     NodeArgs args = NodeArgs::Parse(argc, argv);
+    gcl::actors::TakeMessageLimit(args);
     const std::string role = args.Take("role", "");
     if (role == "worker") RunWorker(args);
     if (role == "coordinator") {
+      const gcl::actors::NodeSecret secret = gcl::actors::TakeNodeSecret(args);
       const bool timeout_given = args.Has("job_timeout_s");
       const gcl::proto::ClusterConfig cluster = gcl::actors::TakeClusterConfig(args);
       if (args.Has("features")) {
         if (args.Has("job") || args.Has("jobs")) throw std::runtime_error("--features and train jobs in one run");
-        return gcl::actors::RunClusterCoordinator(args, cluster);
+        return gcl::actors::RunClusterCoordinator(args, cluster, secret);
       }
-      return RunTrainCoordinator(args, cluster, timeout_given);
+      return RunTrainCoordinator(args, cluster, timeout_given, secret);
     }
     std::fprintf(stderr, "node: --role=worker or --role=coordinator is required (--help)\n");
     return 2;
