@@ -540,7 +540,7 @@ void Restore(CoordActor* self) {
               if (st2.finishing) return;  // the other part failed
               if (st2.backends.on_restored) {
                 try {
-                  st2.backends.on_restored(msg.value);
+                  st2.backends.on_restored();
                 } catch (const std::exception& e) {
                   Stop(self, std::string("after the restore: ") + e.what());
                   return;

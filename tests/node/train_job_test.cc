@@ -225,6 +225,7 @@ TEST(TrainJobTest, GatheredReportHasARowPerJobInOrderWithItsStatus) {
   failed->set_error("market1501: no folder /data/m/bounding_box_train");
   report.add_lost_jobs("lost");
   (*report.mutable_lost_job_tries())["lost"] = 2;
+  (*report.mutable_lost_job_causes())["lost"] = "127.0.0.1:3 gave no answer within --job_timeout_s=60 s";
   report.add_lost_workers("127.0.0.1:3 (down: unknown)");
 
   const proto::TrainJobsReport gathered = GatherTrainReport(cluster, jobs, report);
@@ -250,6 +251,9 @@ TEST(TrainJobTest, GatheredReportHasARowPerJobInOrderWithItsStatus) {
   EXPECT_EQ(gathered.rows(3).status(), "lost");
   EXPECT_EQ(gathered.rows(3).attempts(), 2);
   EXPECT_TRUE(gathered.rows(3).worker().empty());
+  // The real cause, not only "lost": here a timeout.
+  EXPECT_NE(gathered.rows(3).error().find("gave no answer within --job_timeout_s=60 s"), std::string::npos)
+      << gathered.rows(3).error();
 
   proto::TrainJobsReport timed = gathered;
   timed.set_seconds(9.06);

@@ -109,6 +109,16 @@ TEST_F(TrainRunFolderTest, OverwriteReplacesTheEarlierRunWhole) {
   EXPECT_EQ(ReadFile(run / "config.pbtxt").find("joint_epochs: 2"), std::string::npos);  // the new run's config
 }
 
+TEST_F(TrainRunFolderTest, FreshRunThatFailsBeforeItStartsLeavesNoFolderBehind) {
+  const fs::path work = CopyOfBase("failed_start");
+  const fs::path missing = work / "no_such_dataset";
+  EXPECT_EQ(Train(work, {"--config=tiny", "--name=typo", "--set", "data.dataset=market1501", "--set",
+                         "data.root=" + missing.string(), "--set", "data.mesh_dir=" + missing.string()}),
+            2);
+  EXPECT_NE(ReadFile(work / "train.log").find(missing.string()), std::string::npos) << ReadFile(work / "train.log");
+  EXPECT_FALSE(fs::exists(work / "runs" / "typo")) << "the corrected command would find the name used";
+}
+
 TEST_F(TrainRunFolderTest, SecondProcessOnTheSameRunFolderIsRefused) {
   const fs::path work = CopyOfBase("locked");
   const fs::path run = work / "runs" / "tiny";
@@ -204,6 +214,8 @@ TEST_F(TrainRunFolderTest, CorruptIdentityInitStopsTheRunWithTheFileAndTheProble
   EXPECT_NE(log.find(bad.string()), std::string::npos) << log;
   EXPECT_NE(report.find(bad.string()), std::string::npos) << report;
   EXPECT_NE(summary.find("\"completed\": false"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\"error\": \"trainer: cannot start: "), std::string::npos) << summary;
+  EXPECT_NE(summary.find(bad.string()), std::string::npos) << summary;
   for (const std::string& text : {log, report}) EXPECT_EQ(text.find("code 3"), std::string::npos) << text;
 }
 

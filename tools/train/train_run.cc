@@ -31,7 +31,19 @@ TrainResult RunTraining(const proto::TrainConfig& config, const std::string& wor
   const std::string checkpoint_dir = result.run_dir + "/checkpoints";
   if (resume && overwrite) throw std::runtime_error("--resume and --overwrite contradict each other: choose one");
   if (resume) CheckResumableRunFolder(result.run_dir);  // before anything is created: a mistyped --name leaves no trace
+  std::error_code ignored;
+  const bool new_folder = !fs::exists(result.run_dir, ignored);
   const RunFolderLock lock(result.run_dir);  // until this function returns; the kernel drops it if the process dies
+  // A fresh run that fails before it starts (a mistyped data.root, ...) removes the folder it created, so that
+  // the corrected command is not refused for a "used" name.
+  struct RemoveUnlessStarted {
+    std::string dir;
+    bool armed;
+    ~RemoveUnlessStarted() {
+      std::error_code e;
+      if (armed) fs::remove_all(dir, e);
+    }
+  } remove_unless_started{result.run_dir, new_folder && !resume};
   const std::string config_text = TrainConfigToText(config);
   if (!resume) {
     PrepareFreshRunFolder(result.run_dir, overwrite);
@@ -87,9 +99,10 @@ TrainResult RunTraining(const proto::TrainConfig& config, const std::string& wor
   if (resume) {
     // The effective config replaces the saved one only once the checkpoint is restored.
     const std::string path = result.run_dir + "/config.pbtxt";
-    backends.on_restored = [path, config_text](const proto::Checkpoint&) { WriteFileAtomically(path, config_text); };
+    backends.on_restored = [path, config_text] { WriteFileAtomically(path, config_text); };
   }
 
+  remove_unless_started.armed = false;  // from here on the folder holds a run, stopped or not
   caf::actor_system_config cfg;
   actors::AddProtocolTypes(cfg);
   cfg.set("scheduler.max-threads", 2);

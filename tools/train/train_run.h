@@ -22,7 +22,8 @@ struct TrainResult {
 // `config` must be resolved. Relative paths (run.output_dir, data.root, ...) resolve against `working_dir`.
 // The run holds <run_dir>/.lock while it runs (run_folder.h); a second process on the same folder is refused.
 // A fresh run refuses a folder that already holds a run unless `overwrite` (which empties it first), and writes
-// <run_dir>/config.pbtxt before training. With `resume` the run continues from the newest valid checkpoint in
+// <run_dir>/config.pbtxt before training; when it fails before its first epoch starts (missing data, ...) it
+// removes the folder it created. With `resume` the run continues from the newest valid checkpoint in
 // <run_dir>/checkpoints (older ones when the newest is corrupt, said on stderr and in the report); no checkpoint,
 // or a checkpoint of other data (DatasetFingerprint), is an error, and nothing in the folder is rewritten until
 // the restore has succeeded. `interactive` draws the progress bar in place (a terminal); otherwise one line per
