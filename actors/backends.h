@@ -116,6 +116,10 @@ struct JobBackends {
   std::function<std::unique_ptr<BankBackend>()> make_bank;
   ClusterFn cluster;
   EvalFn evaluate;  // may be empty: no evaluation
+  // May be empty. Called once by a resumed run after the trainer and the memory bank restored the checkpoint,
+  // before the first epoch: the moment the run may rewrite what it keeps beside its checkpoints (//:train writes
+  // config.pbtxt then). A throw stops the run with its message.
+  std::function<void()> on_restored;
 
   // The source the loaders read in `phase`.
   const std::shared_ptr<SampleSource>& SetFor(proto::Phase phase) const {

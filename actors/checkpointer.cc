@@ -57,16 +57,21 @@ caf::behavior Checkpointer(std::string directory, int keep) {
           return MakeJobError(gcl_errc::io_failed, std::string("checkpointer: ") + e.what());
         }
       },
-      [directory](load_atom) -> caf::result<CheckpointMsg> {
+      [directory](load_atom) -> caf::result<CheckpointMsg, std::string, std::string> {
         proto::Checkpoint checkpoint;
+        CheckpointChoice choice;
         try {
-          if (!ReadLatestCheckpoint(directory, &checkpoint)) {
+          if (!ReadNewestValidCheckpoint(directory, &checkpoint, &choice)) {
             return MakeJobError(gcl_errc::not_ready, "checkpointer: no checkpoint in " + directory);
           }
         } catch (const std::exception& e) {
           return MakeJobError(gcl_errc::io_failed, std::string("checkpointer: ") + e.what());
         }
-        return Wrap(std::move(checkpoint));
+        std::string notes;
+        for (const std::string& skipped : choice.skipped) notes += (notes.empty() ? "" : "; ") + skipped;
+        if (!notes.empty()) notes += "; resumed from the newest valid one, " + choice.path;
+        return caf::result<CheckpointMsg, std::string, std::string>(Wrap(std::move(checkpoint)), choice.path,
+                                                                  std::move(notes));
       },
   };
 }
@@ -112,6 +117,68 @@ bool ReadLatestCheckpoint(const std::string& directory, proto::Checkpoint* check
     throw std::runtime_error(path.string() + ": " + problem);
   }
   return true;
+}
+
+namespace {
+
+// Reads and validates one checkpoint file; throws naming the file and the problem.
+void ReadCheckpointFile(const fs::path& path, proto::Checkpoint* checkpoint) {
+  const std::string bytes = ReadFile(path);
+  if (!checkpoint->ParseFromString(bytes)) {
+    throw std::runtime_error(path.string() + ": " + std::to_string(bytes.size()) +
+                             " bytes that do not parse as a gcl.proto.Checkpoint");
+  }
+  if (std::string problem = ValidateCheckpoint(*checkpoint); !problem.empty()) {
+    throw std::runtime_error(path.string() + ": " + problem);
+  }
+}
+
+}  // namespace
+
+bool ReadNewestValidCheckpoint(const std::string& directory, proto::Checkpoint* checkpoint, CheckpointChoice* choice) {
+  const fs::path dir(directory);
+  *choice = CheckpointChoice{};
+  std::vector<std::string> candidates;  // file names, the one LATEST names first
+  std::error_code error;
+  if (fs::exists(dir / kLatest, error)) {
+    std::string name;
+    try {
+      name = ReadFile(dir / kLatest);
+    } catch (const std::exception& e) {
+      choice->skipped.push_back(e.what());
+    }
+    while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+    if (name.rfind(kPrefix, 0) == 0 && name.find('/') == std::string::npos) {
+      candidates.push_back(name);
+    } else if (!name.empty()) {
+      choice->skipped.push_back((dir / kLatest).string() + " names '" + name + "', not a checkpoint file");
+    }
+  }
+  std::vector<std::string> others;
+  if (fs::is_directory(dir, error)) {
+    for (const fs::directory_entry& entry : fs::directory_iterator(dir, error)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(kPrefix, 0) == 0 && name.size() > 3 && name.substr(name.size() - 3) == ".pb" &&
+          (candidates.empty() || name != candidates.front())) {
+        others.push_back(name);
+      }
+    }
+  }
+  std::sort(others.rbegin(), others.rend());  // zero-padded steps: the newest first
+  candidates.insert(candidates.end(), others.begin(), others.end());
+  if (candidates.empty() && choice->skipped.empty()) return false;
+  for (const std::string& name : candidates) {
+    try {
+      ReadCheckpointFile(dir / name, checkpoint);
+      choice->path = (dir / name).string();
+      return true;
+    } catch (const std::exception& e) {
+      choice->skipped.push_back(e.what());
+    }
+  }
+  std::string problems;
+  for (const std::string& s : choice->skipped) problems += "; " + s;
+  throw std::runtime_error("no valid checkpoint in " + directory + problems);
 }
 
 caf::actor SpawnCheckpointer(caf::actor_system& system, const std::string& directory, int keep) {

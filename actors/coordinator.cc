@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <exception>
 #include <memory>
 #include <string>
 #include <utility>
@@ -76,6 +77,9 @@ struct CoordinatorState {
   bool stopped = false;
   proto::RunReport report;
   caf::response_promise run_promise;
+  // A backend that could not be built (e.g. a corrupt model.identity_init, an unknown device): the run request is
+  // answered with this cause instead of the coordinator dying with it.
+  std::string init_error_actor, init_error;
   const char* name = "coordinator";
 };
 
@@ -512,8 +516,10 @@ void Restore(CoordActor* self) {
   }
   self->request(st.checkpointer, st.timeout, load_atom::value)
       .then(
-          [=](CheckpointMsg& msg) {
+          [=](CheckpointMsg& msg, std::string& path, std::string& notes) {
             auto& s = self->state;
+            // Newer checkpoints that did not read: the run goes on from an older one and the report says so.
+            if (!notes.empty()) RecordFailure(self, "checkpointer", notes, true);
             const proto::Checkpoint& checkpoint = msg.value;
             s.phase = checkpoint.phase();
             s.epoch = checkpoint.epoch();
@@ -529,18 +535,32 @@ void Restore(CoordActor* self) {
             s.bank_ready = checkpoint.has_memory_features();
             auto parts = std::make_shared<int>(s.bank_ready ? 2 : 1);
             auto done = [=] {
-              if (--*parts == 0) NextEpoch(self);
+              if (--*parts > 0) return;
+              auto& st2 = self->state;
+              if (st2.finishing) return;  // the other part failed
+              if (st2.backends.on_restored) {
+                try {
+                  st2.backends.on_restored();
+                } catch (const std::exception& e) {
+                  Stop(self, std::string("after the restore: ") + e.what());
+                  return;
+                }
+              }
+              st2.report.set_resumed_from(path);
+              NextEpoch(self);
             };
             self->request(s.trainer, caf::infinite, restore_atom::value, msg)
-                .then(done, [=](caf::error& e) { Stop(self, "trainer restore: " + DescribeError(e)); });
+                .then(done, [=](caf::error& e) { Stop(self, "trainer restore from " + path + ": " + DescribeError(e)); });
             if (s.bank_ready) {
               self->request(s.bank, s.timeout, restore_atom::value, msg)
-                  .then(done, [=](caf::error& e) { Stop(self, "memory bank restore: " + DescribeError(e)); });
+                  .then(done,
+                        [=](caf::error& e) { Stop(self, "memory bank restore from " + path + ": " + DescribeError(e)); });
             }
           },
           [=](caf::error& error) {
             if (IsError(error, gcl_errc::not_ready)) {
-              NextEpoch(self);  // nothing to resume: a fresh start
+              // Never a silent fresh start: that would train from scratch over the run the user meant to continue.
+              Stop(self, "resume: there is no checkpoint in " + self->state.checkpoint_dir);
               return;
             }
             Stop(self, "resume: " + DescribeError(error));
@@ -564,7 +584,12 @@ caf::behavior Idle(CoordActor* self) {
       [=](run_atom) -> caf::result<RunReportMsg> {
         self->state.run_promise = self->make_response_promise();
         self->become(Running(self));
-        Restore(self);
+        if (!self->state.init_error.empty()) {
+          RecordFailure(self, self->state.init_error_actor, self->state.init_error, false);
+          Stop(self, self->state.init_error_actor + ": " + self->state.init_error);
+        } else {
+          Restore(self);
+        }
         return self->state.run_promise;
       },
   };
@@ -580,9 +605,20 @@ caf::behavior Coordinator(CoordActor* self, proto::RunConfig config, JobBackends
   st.timeout = std::chrono::seconds(st.config.request_timeout_s());
   st.num_samples = st.backends.train_set->size();
   caf::actor_system& sys = self->system();
+  std::unique_ptr<BankBackend> bank_backend;
+  std::unique_ptr<TrainerBackend> trainer_backend;
+  try {
+    st.init_error_actor = "memory bank";
+    bank_backend = st.backends.make_bank();
+    st.init_error_actor = "trainer";
+    trainer_backend = st.backends.make_trainer();
+  } catch (const std::exception& e) {
+    st.init_error = std::string("cannot start: ") + e.what();
+    return Idle(self);
+  }
   st.loader = SpawnLoaderPool(sys, st.backends.train_set, st.config.loader_workers(), st.backends.warmup_set);
-  st.bank = SpawnMemoryBank(sys, st.backends.make_bank(), st.config.momentum());
-  st.trainer = SpawnTrainer(sys, st.backends.make_trainer(), st.loader, st.bank, st.num_samples,
+  st.bank = SpawnMemoryBank(sys, std::move(bank_backend), st.config.momentum());
+  st.trainer = SpawnTrainer(sys, std::move(trainer_backend), st.loader, st.bank, st.num_samples,
                             st.config.prefetch_batches(), st.config.num_negatives(),
                             st.backends.warmup_set ? st.backends.warmup_set->size() : 0);
   st.clusterer = SpawnClusterer(sys, st.backends.cluster, st.config);

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "actors/basp_guard.h"
 #include "actors/gcl_backends.h"
 #include "actors/protocol.h"
 #include "actors/run_config.h"
@@ -37,9 +38,34 @@ void AddWorkerFlags(FlagSet* flags, WorkerFlags* worker) {
       .Max(65535);
   flags->String("bind", &worker->bind, "ADDRESS", "worker: the address to listen on (0.0.0.0: every interface)");
   flags->Int("threads", &worker->threads, "worker: LibTorch threads per job (0: the default count)").Min(0).Max(4096);
+  flags
+      ->Double("job_limit_s", &worker->job_limit_s,
+               "worker: the watchdog: a job running longer is answered as failed and the worker exits (status 3)")
+      .Min(1);
 }
 
-std::vector<std::string> WorkerFlagNames() { return {"role", "port", "bind", "threads"}; }
+std::vector<std::string> WorkerFlagNames() {
+  std::vector<std::string> names = {"role", "port", "bind", "threads", "job_limit_s"};
+  for (const std::string& n : SecurityFlagNames()) names.push_back(n);
+  return names;
+}
+
+void AddSecurityFlags(FlagSet* flags, SecurityFlags* security) {
+  flags->String("secret_file", &security->secret_file, "FILE",
+                "the shared secret of every node of a job (>= 16 bytes, chmod 600); else $GCL_NODE_SECRET");
+  flags
+      ->Int("max_message_mb", &security->max_message_mb,
+            "the largest message accepted from the network, refused from its header before allocation")
+      .Min(1)
+      .Max(4095);
+}
+
+std::vector<std::string> SecurityFlagNames() { return {"secret_file", "max_message_mb"}; }
+
+NodeSecret ApplySecurityFlags(const SecurityFlags& security) {
+  SetMaxMessageBytes(static_cast<uint64_t>(security.max_message_mb) << 20);
+  return NodeSecret::Load(UserPath(security.secret_file));
+}
 
 void AddClusterFlags(FlagSet* flags, ClusterFlags* cluster) {
   flags->String("workers", &cluster->workers, "HOST:PORT,...", "coordinator: the worker nodes");
@@ -53,7 +79,11 @@ void AddClusterFlags(FlagSet* flags, ClusterFlags* cluster) {
       .Min(0);
 }
 
-std::vector<std::string> ClusterFlagNames() { return {"role", "workers", "max_attempts", "job_timeout_s"}; }
+std::vector<std::string> ClusterFlagNames() {
+  std::vector<std::string> names = {"role", "workers", "max_attempts", "job_timeout_s"};
+  for (const std::string& n : SecurityFlagNames()) names.push_back(n);
+  return names;
+}
 
 proto::ClusterConfig ResolvedClusterConfig(const ClusterFlags& flags) {
   proto::ClusterConfig cluster;
@@ -75,12 +105,14 @@ void AddClusterJobFlags(FlagSet* flags, ClusterJobFlags* job) {
 
 std::vector<std::string> ClusterJobFlagNames() { return {"features", "k1", "k2", "rho", "min_samples", "out_dir"}; }
 
-void ServeJobs(const WorkerFlags& flags, JobRegistry registry) {
+void ServeJobs(const WorkerFlags& flags, const NodeSecret& secret, JobRegistry registry) {
+  WorkerOptions options{secret, flags.job_limit_s};
   caf::actor_system_config cfg;
   AddProtocolTypes(cfg);
   cfg.load<caf::io::middleman>();
   caf::actor_system system{cfg};
-  const uint16_t bound = PublishWorker(system, std::move(registry), static_cast<uint16_t>(flags.port), flags.bind);
+  const uint16_t bound =
+      PublishWorker(system, std::move(registry), static_cast<uint16_t>(flags.port), flags.bind, std::move(options));
   std::printf("port %u\n", static_cast<unsigned>(bound));
   std::fflush(stdout);
   for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
@@ -90,15 +122,25 @@ void AddClusterJob(int threads, JobRegistry* registry) {
   (*registry)["cluster"] = [threads](const std::string& payload) { return RunClusterJob(payload, threads); };
 }
 
-proto::JobReport RunJobsOnNodes(const proto::ClusterConfig& config, const std::vector<proto::JobSpec>& jobs) {
+proto::JobReport RunJobsOnNodes(const proto::ClusterConfig& config, const std::vector<proto::JobSpec>& jobs,
+                                const NodeSecret& secret) {
+  for (const proto::JobSpec& job : jobs) {
+    // The message also carries the spec's other fields and CAF's framing; 1 MiB is far more than they take.
+    const uint64_t bytes = job.ByteSizeLong() + (uint64_t{1} << 20);
+    if (bytes > MaxMessageBytes()) {
+      throw std::runtime_error("job '" + job.job_id() + "' is a message of " + std::to_string(bytes >> 20) +
+                               " MiB, more than --max_message_mb=" + std::to_string(MaxMessageBytes() >> 20) +
+                               "; raise it here and on the workers");
+    }
+  }
   caf::actor_system_config cfg;
   AddProtocolTypes(cfg);
   cfg.load<caf::io::middleman>();
   caf::actor_system system{cfg};
-  return RunJobs(system, config, jobs);
+  return RunJobs(system, config, jobs, secret);
 }
 
-int RunClusterCoordinator(const ClusterJobFlags& flags, const proto::ClusterConfig& config) {
+int RunClusterCoordinator(const ClusterJobFlags& flags, const proto::ClusterConfig& config, const NodeSecret& secret) {
   proto::RunConfig settings;
   settings.set_k1(flags.k1);
   settings.set_k2(flags.k2);
@@ -108,6 +150,18 @@ int RunClusterCoordinator(const ClusterJobFlags& flags, const proto::ClusterConf
   for (std::string& file : files) file = UserPath(file);
   const std::string out_dir = UserPath(flags.out_dir);
   if (files.empty()) throw FlagError("--features names no file");
+  // Each file's labels go to <out_dir>/<stem>.labels.txt: two files with one stem would share (and lose) one.
+  std::map<std::string, std::string> by_stem;
+  for (const std::string& file : files) {
+    const std::string stem = std::filesystem::path(file).stem().string();
+    const auto [it, fresh] = by_stem.emplace(stem, file);
+    if (!fresh) {
+      throw std::runtime_error("--features: " + it->second + " and " + file + " have the same name '" + stem +
+                               "', so both labels would be written to " +
+                               (std::filesystem::path(out_dir) / (stem + ".labels.txt")).string() +
+                               "; rename one of them (or cluster them in two runs with different --out_dir)");
+    }
+  }
 
   std::vector<proto::JobSpec> jobs;
   std::map<std::string, int64_t> rows;
@@ -132,7 +186,7 @@ int RunClusterCoordinator(const ClusterJobFlags& flags, const proto::ClusterConf
     rows[spec.job_id()] = m.rows;
     jobs.push_back(std::move(spec));
   }
-  const proto::JobReport report = RunJobsOnNodes(config, jobs);
+  const proto::JobReport report = RunJobsOnNodes(config, jobs, secret);
   int status = 0;
   for (const proto::JobResult& result : report.results()) {
     if (!result.ok()) {

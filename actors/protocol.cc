@@ -1,6 +1,8 @@
 #include "actors/protocol.h"
 
 #include <caf/deep_to_string.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/sec.hpp>
 #include <caf/message.hpp>
 
 namespace gcl::actors {
@@ -21,6 +23,8 @@ std::string to_string(gcl_errc code) {
       return "job_failed";
     case gcl_errc::job_lost:
       return "job_lost";
+    case gcl_errc::unauthorized:
+      return "unauthorized";
   }
   return "unknown";
 }
@@ -49,6 +53,11 @@ std::string DescribeError(const caf::error& error) {
   std::string text;
   if (error.category() == caf::atom("gcl_errc")) {
     text = "gcl_errc: " + to_string(static_cast<gcl_errc>(error.code()));
+  } else if (error.category() == caf::atom("system")) {
+    // CAF's own errors by name ("request_timeout", not "code 4"); the callers add what it means for them.
+    text = "system: " + caf::to_string(static_cast<caf::sec>(error.code()));
+  } else if (error.category() == caf::atom("exit")) {
+    text = "exit: " + caf::to_string(static_cast<caf::exit_reason>(error.code()));
   } else {
     text = caf::to_string(error.category()) + ": code " + std::to_string(error.code());
   }

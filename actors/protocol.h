@@ -55,6 +55,7 @@ enum class gcl_errc : uint8_t {
   not_ready,        // asked for something the actor does not have yet
   job_failed,       // a distributed job failed on its worker
   job_lost,         // every worker a job was given to disappeared
+  unauthorized,     // a job without a valid authentication code (actors/node_auth.h)
 };
 
 std::string to_string(gcl_errc code);
@@ -100,6 +101,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(gcl_protocol, caf::id_block::gcl_types::end)
   CAF_ADD_ATOM(gcl_protocol, gcl::actors, stats_atom, "stats")
   CAF_ADD_ATOM(gcl_protocol, gcl::actors, job_atom, "job")
   CAF_ADD_ATOM(gcl_protocol, gcl::actors, trainer_atom, "trainer")
+  CAF_ADD_ATOM(gcl_protocol, gcl::actors, hello_atom, "hello")
 CAF_END_TYPE_ID_BLOCK(gcl_protocol)
 
 namespace gcl::actors {

@@ -7,6 +7,7 @@
 #include <ATen/Parallel.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -72,6 +73,19 @@ int Run(int argc, char** argv) {
   gcl::ConfigureThreads(threads);  // LibTorch and OpenBLAS threads
   o.num_threads = threads;
 
+  if (flags.Given("output")) {
+    // Writing the labels over an input (e.g. --output naming the --samples CSV) would destroy it.
+    const std::string out = gcl::UserPath(output);
+    for (const std::string& input : {npy, csv}) {
+      std::error_code e1, e2, e3;
+      const bool same = std::filesystem::equivalent(out, input, e1) ||
+                        std::filesystem::weakly_canonical(out, e2) == std::filesystem::weakly_canonical(input, e3);
+      if (same) {
+        throw FlagError("--output=" + out + " is the input " + input +
+                                    "; writing the labels there would destroy it. Name another file");
+      }
+    }
+  }
   FeatureSet set = ReadFeatureSet(npy, csv);
   if (set.features.rows == 0) throw std::invalid_argument(npy + ": no samples");
   const at::Tensor x = at::from_blob(set.features.data.data(), {set.features.rows, set.features.cols}, at::kFloat);

@@ -413,6 +413,69 @@ TEST_F(RuntimeTest, CheckpointThatCannotBeWrittenStopsTheRunWithItsCause) {
   EXPECT_TRUE(report.last_checkpoint().empty());
 }
 
+TEST_F(RuntimeTest, ResumeWithoutACheckpointStopsInsteadOfStartingAfresh) {
+  auto source = std::make_shared<ToySource>(16);
+  JobBackends backends = Backends(source, ToyCluster{});
+  bool restored = false;
+  backends.on_restored = [&restored] { restored = true; };
+  const proto::RunReport report =
+      Run(SpawnCoordinator(system_, SmallConfig(), backends, TempDir("nothing_to_resume"), /*resume=*/true));
+  EXPECT_FALSE(report.completed());
+  EXPECT_NE(report.error().find("resume: there is no checkpoint in"), std::string::npos) << report.error();
+  EXPECT_EQ(report.history_size(), 0) << "it trained from scratch";
+  EXPECT_TRUE(report.resumed_from().empty());
+  EXPECT_FALSE(restored);
+}
+
+TEST_F(RuntimeTest, CorruptNewestCheckpointResumesFromTheNewestValidOneAndSaysSo) {
+  auto source = std::make_shared<ToySource>(16);
+  const std::string dir = TempDir("corrupt_newest");
+  ASSERT_TRUE(Run(SpawnCoordinator(system_, SmallConfig(), Backends(source, ToyCluster{}), dir, false)).completed());
+  std::ifstream latest(dir + "/LATEST");
+  std::string newest;
+  latest >> newest;
+  { std::ofstream(dir + "/" + newest, std::ios::trunc) << "not a checkpoint"; }
+  proto::Checkpoint chosen;
+  CheckpointChoice choice;
+  ASSERT_TRUE(ReadNewestValidCheckpoint(dir, &chosen, &choice));
+  ASSERT_EQ(choice.skipped.size(), 1u);
+  EXPECT_NE(choice.skipped[0].find(newest), std::string::npos) << choice.skipped[0];
+  EXPECT_NE(choice.path, dir + "/" + newest);
+  bool restored = false;
+  JobBackends backends = Backends(source, ToyCluster{});
+  backends.on_restored = [&restored] { restored = true; };
+  const proto::RunReport resumed = Run(SpawnCoordinator(system_, SmallConfig(), backends, dir, /*resume=*/true));
+  ASSERT_TRUE(resumed.completed()) << resumed.error();
+  EXPECT_TRUE(restored);
+  EXPECT_EQ(resumed.resumed_from(), choice.path);
+  ASSERT_GE(resumed.failures_size(), 1);
+  EXPECT_EQ(resumed.failures(0).actor(), "checkpointer");
+  EXPECT_TRUE(resumed.failures(0).recoverable());
+  EXPECT_NE(resumed.failures(0).cause().find("resumed from the newest valid one"), std::string::npos);
+
+  // Every file corrupt: the resume stops naming each of them.
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".pb") std::ofstream(entry.path(), std::ios::trunc) << "garbage";
+  }
+  const proto::RunReport none = Run(SpawnCoordinator(system_, SmallConfig(), Backends(source, ToyCluster{}), dir, true));
+  EXPECT_FALSE(none.completed());
+  EXPECT_NE(none.error().find("no valid checkpoint in " + dir), std::string::npos) << none.error();
+}
+
+TEST_F(RuntimeTest, BackendThatCannotBeBuiltStopsTheRunWithItsCause) {
+  auto source = std::make_shared<ToySource>(16);
+  JobBackends backends = Backends(source, ToyCluster{});
+  backends.make_trainer = []() -> std::unique_ptr<TrainerBackend> {
+    throw std::runtime_error("weights.pth: not a torch.save archive");
+  };
+  const proto::RunReport report =
+      Run(SpawnCoordinator(system_, SmallConfig(), backends, TempDir("cannot_start"), /*resume=*/false));
+  EXPECT_FALSE(report.completed());
+  EXPECT_EQ(report.error(), "trainer: cannot start: weights.pth: not a torch.save archive");
+  ASSERT_EQ(report.failures_size(), 1);
+  EXPECT_EQ(report.failures(0).actor(), "trainer");
+}
+
 TEST_F(RuntimeTest, FailingClustererIsRestartedAndTheRunCompletes) {
   auto source = std::make_shared<ToySource>(16);
   ToyCluster cluster;

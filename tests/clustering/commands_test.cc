@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -68,6 +69,25 @@ TEST(ClusterCommand, PrintsTableJsonAndWritesLabels) {
   EXPECT_THAT(json.output, HasSubstr("{\"samples\": 400, \"clusters\": "));
   EXPECT_THAT(json.output, HasSubstr("\"eps_rule\": \"rho\""));
   EXPECT_THAT(json.output, HasSubstr("\"seconds\": {\"knn\": "));
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST(ClusterCommand, OutputNamingAnInputIsRefusedAndTheInputKept) {
+  WriteSet("own", 3);
+  const std::string args = " --features=" + Tmp("own.npy") + " --samples=" + Tmp("own.csv") + " --eps=0.55";
+  const std::string csv = ReadAll(Tmp("own.csv")), npy = ReadAll(Tmp("own.npy"));
+  // The samples CSV, the features file, and the CSV again under another spelling of its path.
+  for (const std::string& output : {Tmp("own.csv"), Tmp("own.npy"), Tmp("./own.csv")}) {
+    const Result r = RunCommand(Binary("cluster") + args + " --output=" + output);
+    EXPECT_NE(r.code, 0) << output << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr("would destroy it")) << r.output;
+  }
+  EXPECT_EQ(ReadAll(Tmp("own.csv")), csv);
+  EXPECT_EQ(ReadAll(Tmp("own.npy")), npy);
 }
 
 TEST(EvaluateCommand, PerfectRetrievalAndJson) {

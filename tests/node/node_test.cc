@@ -2,6 +2,8 @@
 // process run a two-dataset "train" job (configs/tiny.pbtxt on two synthetic worlds, seeds 1 and 2) and gather
 // both results into report.json / report.md; a worker killed with SIGKILL mid-run is detected and its job re-runs
 // on the other worker, or is reported lost when no worker is left; a job with missing data fails with its cause.
+// The worker's own checks: a job whose run folder or inputs lie outside the worker's folders is refused; nodes
+// without a usable secret refuse to start; feature files that would write one labels file are refused.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -80,7 +82,9 @@ class NodeTest : public ::testing::Test {
     w.work_dir = dir_ / ("worker" + std::to_string(workers_.size() + 1));
     int fds[2];
     EXPECT_EQ(pipe(fds), 0);
-    w.pid = Spawn({"--role=worker", "--port=0", "--threads=1", "--work_dir=" + w.work_dir.string()},
+    // The test's folder (missing-data cases) and the shared synthetic-world cache are the worker's data roots.
+    w.pid = Spawn({"--role=worker", "--port=0", "--threads=1", "--work_dir=" + w.work_dir.string(),
+                   "--data_roots=" + dir_.string() + "," + (dir_.parent_path() / "synth_cache").string()},
                   dir_ / ("worker" + std::to_string(workers_.size() + 1) + ".log"), fds[1]);
     close(fds[1]);
     w.out = fds[0];
@@ -279,10 +283,70 @@ TEST_F(NodeTest, BadArgumentsAreRefusedBeforeAnyWorkIsHandedOut) {
   EXPECT_NE(Log().find("--job=a is given twice"), std::string::npos) << Log();
 }
 
+TEST_F(NodeTest, WorkerRefusesJobsThatReachOutsideItsFolders) {
+  StartWorker();
+  const fs::path outside = dir_ / "outside_runs";
+  const pid_t coordinator = StartCoordinator(
+      {"--job=escape", "--set=run.output_dir=" + outside.string(), "--job=peek", "--set=model.identity_init=/etc/hostname"},
+      1);
+  EXPECT_EQ(Wait(coordinator, 60), 1) << Log();
+  const gcl::proto::TrainJobsReport report = Gathered();
+  ASSERT_EQ(report.rows_size(), 2) << Log();
+  for (const auto& row : report.rows()) {
+    EXPECT_EQ(row.status(), "failed") << row.job();
+    EXPECT_NE(row.error().find("refused by this worker"), std::string::npos) << row.error();
+  }
+  EXPECT_NE(Row(report, "escape")->error().find("outside its --work_dir"), std::string::npos);
+  EXPECT_NE(Row(report, "peek")->error().find("model.identity_init"), std::string::npos);
+  EXPECT_FALSE(fs::exists(outside)) << "the worker wrote a run outside its --work_dir";
+}
+
+TEST_F(NodeTest, FeatureFilesThatShareANameAreRefusedBeforeAnyWork) {
+  // Two real feature files a/x.npy and b/x.npy: both labels would go to <out_dir>/x.labels.txt.
+  for (const std::string sub : {"a", "b"}) {
+    fs::create_directories(dir_ / sub);
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }";
+    header.append(128 - 10 - header.size() - 1, ' ');  // the 10-byte preamble + header: 128 bytes
+    header += '\n';
+    std::ofstream npy(dir_ / sub / "x.npy", std::ios::binary);
+    npy << "\x93NUMPY" << '\x01' << '\x00' << static_cast<char>(header.size()) << '\x00' << header;
+    const float values[4] = {1, 0, 0, 1};
+    npy.write(reinterpret_cast<const char*>(values), sizeof values);
+  }
+  const pid_t coordinator =
+      Spawn({"--role=coordinator", "--workers=127.0.0.1:1", "--out_dir=" + (dir_ / "labels").string(),
+             "--features=" + (dir_ / "a" / "x.npy").string() + "," + (dir_ / "b" / "x.npy").string()},
+            dir_ / "coordinator.log", -1);
+  EXPECT_EQ(Wait(coordinator, 30), 2) << Log();
+  EXPECT_NE(Log().find("have the same name 'x'"), std::string::npos) << Log();
+}
+
+TEST_F(NodeTest, NodesWithoutAUsableSecretRefuseToStart) {
+  const std::string secret = std::getenv("GCL_NODE_SECRET");
+  unsetenv("GCL_NODE_SECRET");  // the children started now inherit no secret
+  const pid_t worker = Spawn({"--role=worker", "--port=0", "--work_dir=" + (dir_ / "w").string()}, dir_ / "w.log", -1);
+  const pid_t coordinator = Spawn({"--role=coordinator", "--workers=127.0.0.1:1", "--job=a"}, dir_ / "coordinator.log", -1);
+  const fs::path open_file = dir_ / "secret.txt";
+  std::ofstream(open_file) << secret << "\n";
+  fs::permissions(open_file, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  const pid_t readable = Spawn({"--role=worker", "--port=0", "--work_dir=" + (dir_ / "w").string(),
+                                "--secret_file=" + open_file.string()},
+                               dir_ / "w2.log", -1);
+  setenv("GCL_NODE_SECRET", secret.c_str(), 1);
+  EXPECT_EQ(Wait(worker, 30), 2) << ReadFile(dir_ / "w.log");
+  EXPECT_EQ(Wait(coordinator, 30), 2) << Log();
+  EXPECT_EQ(Wait(readable, 30), 2) << ReadFile(dir_ / "w2.log");
+  EXPECT_NE(ReadFile(dir_ / "w.log").find("no node secret"), std::string::npos) << ReadFile(dir_ / "w.log");
+  EXPECT_NE(Log().find("no node secret"), std::string::npos) << Log();
+  EXPECT_NE(ReadFile(dir_ / "w2.log").find("chmod 600"), std::string::npos) << ReadFile(dir_ / "w2.log");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  // Every node these tests start shares this secret (children inherit the environment).
+  setenv("GCL_NODE_SECRET", "node_test shared secret of the job", 1);
   if (argc < 2) {
     std::fprintf(stderr, "usage: node_test <path of //tools/node:node>\n");
     return 2;

@@ -7,8 +7,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "actors/protocol.h"
 #include "tools/node/train_job.h"
@@ -96,16 +99,69 @@ TEST(TrainJobTest, JobFileEntriesTakeTheDefaultConfigAndRejectRepeatedNames) {
 }
 
 TEST(TrainJobTest, WorkerRefusesPayloadsItCannotRun) {
-  EXPECT_NE(ThrownMessage([] { RunTrainJob("\xff\xff not a proto", "/tmp", 1); }).find("not a TrainJob"),
+  EXPECT_NE(ThrownMessage([] { RunTrainJob("\xff\xff not a proto", {"/tmp", {}}, 1); }).find("not a TrainJob"),
             std::string::npos);
   proto::TrainJob job;
   job.set_version(kTrainJobVersion + 1);
-  EXPECT_NE(ThrownMessage([&] { RunTrainJob(job.SerializeAsString(), "/tmp", 1); }).find("TrainJob.version"),
+  EXPECT_NE(ThrownMessage([&] { RunTrainJob(job.SerializeAsString(), {"/tmp", {}}, 1); }).find("TrainJob.version"),
             std::string::npos);
   job.set_version(kTrainJobVersion);
   // An empty config does not resolve (no epochs): the worker's ResolveTrainConfig names the field.
-  const std::string bad_config = ThrownMessage([&] { RunTrainJob(job.SerializeAsString(), "/tmp", 1); });
+  const std::string bad_config = ThrownMessage([&] { RunTrainJob(job.SerializeAsString(), {"/tmp", {}}, 1); });
   EXPECT_NE(bad_config.find("joint_epochs"), std::string::npos) << bad_config;
+}
+
+// A job's config as a coordinator sends it and as the worker resolves it (only the fields the check reads).
+proto::TrainConfig Job(const std::string& name) {
+  proto::TrainConfig config;
+  config.mutable_run()->set_name(name);
+  config.mutable_run()->set_output_dir("runs");
+  return config;
+}
+
+TEST(TrainJobTest, WorkerKeepsEveryJobInsideItsFolders) {
+  const fs::path base = TempDir("worker_limits");
+  const fs::path work = base / "work", data = base / "data", elsewhere = base / "elsewhere";
+  for (const fs::path& d : {work, data / "market", elsewhere}) fs::create_directories(d);
+  fs::create_directory_symlink(elsewhere, work / "link_out");  // inside by name, outside in fact
+  const TrainWorkerLimits limits{work.string(), {data.string()}};
+  auto refusal = [&](const proto::TrainConfig& config) {
+    return ThrownMessage([&] { CheckTrainJobOnWorker(config, config, limits); });
+  };
+  EXPECT_EQ(refusal(Job("market")), "");
+  proto::TrainConfig ok = Job("market");
+  ok.mutable_data()->set_root((data / "market").string());
+  ok.mutable_data()->set_cache_dir("cache");  // relative: inside --work_dir
+  ok.mutable_model()->set_identity_init((data / "jvtc.pth").string());
+  EXPECT_EQ(refusal(ok), "");
+
+  for (const std::string name : {"a/b", "..", ".", ""}) {
+    EXPECT_NE(refusal(Job(name)).find("one plain folder name"), std::string::npos) << "'" << name << "'";
+  }
+  proto::TrainConfig c = Job("market");
+  c.mutable_run()->set_output_dir("../escaped");
+  EXPECT_NE(refusal(c).find("outside its --work_dir"), std::string::npos) << refusal(c);
+  c = Job("market");
+  c.mutable_run()->set_output_dir((work / "link_out").string());
+  EXPECT_NE(refusal(c).find("outside its --work_dir"), std::string::npos) << refusal(c);
+  c = Job("market");
+  c.mutable_run()->set_output_dir(data.string());  // a data root is for reading only
+  EXPECT_NE(refusal(c).find("outside its --work_dir"), std::string::npos) << refusal(c);
+
+  const std::vector<std::pair<std::string, std::function<void(proto::TrainConfig*)>>> inputs = {
+      {"data.root", [](proto::TrainConfig* x) { x->mutable_data()->set_root("/etc"); }},
+      {"data.mesh_dir", [&](proto::TrainConfig* x) { x->mutable_data()->set_mesh_dir((work / "link_out").string()); }},
+      {"data.cache_dir", [](proto::TrainConfig* x) { x->mutable_data()->set_cache_dir("/var/tmp"); }},
+      {"source.root", [&](proto::TrainConfig* x) { x->mutable_source()->set_root((data / ".." / "elsewhere").string()); }},
+      {"model.identity_init", [](proto::TrainConfig* x) { x->mutable_model()->set_identity_init("/etc/hostname"); }},
+  };
+  for (const auto& [field, set] : inputs) {
+    proto::TrainConfig x = Job("market");
+    set(&x);
+    const std::string message = refusal(x);
+    EXPECT_NE(message.find(field + " '"), std::string::npos) << message;
+    EXPECT_NE(message.find("refused by this worker"), std::string::npos) << message;
+  }
 }
 
 TEST(TrainJobTest, FinalNumbersFollowTheRulesOfTheTrainReport) {
@@ -169,6 +225,7 @@ TEST(TrainJobTest, GatheredReportHasARowPerJobInOrderWithItsStatus) {
   failed->set_error("market1501: no folder /data/m/bounding_box_train");
   report.add_lost_jobs("lost");
   (*report.mutable_lost_job_tries())["lost"] = 2;
+  (*report.mutable_lost_job_causes())["lost"] = "127.0.0.1:3 gave no answer within --job_timeout_s=60 s";
   report.add_lost_workers("127.0.0.1:3 (down: unknown)");
 
   const proto::TrainJobsReport gathered = GatherTrainReport(cluster, jobs, report);
@@ -194,6 +251,9 @@ TEST(TrainJobTest, GatheredReportHasARowPerJobInOrderWithItsStatus) {
   EXPECT_EQ(gathered.rows(3).status(), "lost");
   EXPECT_EQ(gathered.rows(3).attempts(), 2);
   EXPECT_TRUE(gathered.rows(3).worker().empty());
+  // The real cause, not only "lost": here a timeout.
+  EXPECT_NE(gathered.rows(3).error().find("gave no answer within --job_timeout_s=60 s"), std::string::npos)
+      << gathered.rows(3).error();
 
   proto::TrainJobsReport timed = gathered;
   timed.set_seconds(9.06);

@@ -27,25 +27,36 @@
 namespace {
 
 constexpr char kAbout[] = R"(
-  node --role=worker [--port=4242] [--bind=127.0.0.1] [--threads=0] [--work_dir=.]
+  node --role=worker [--port=4242] [--bind=127.0.0.1] [--threads=0] [--work_dir=.] [--data_roots=DIR,...]
+       [--job_limit_s=604800] [--secret_file=FILE] [--max_message_mb=512]
       Serves "train" and "cluster" jobs until killed; prints "port <N>" once listening (--port=0: a free port).
       A train job runs into <work_dir>/<run.output_dir>/<job name> (default runs/<job name>); relative data paths
-      of its config resolve against --work_dir. --threads: LibTorch threads (0: the CPUs minus the loader workers).
+      of its config resolve against --work_dir. The worker checks every job itself: its run folder must lie inside
+      --work_dir, its data, mesh renders, synthetic-world cache and model.identity_init inside --work_dir or one of
+      --data_roots. A job running longer than --job_limit_s is answered as failed and the worker process ends.
+      --threads: LibTorch threads (0: the CPUs minus the loader workers).
 
   node --role=coordinator --workers=HOST:PORT,... [--out_dir=runs/distributed] [--max_attempts=2]
-       [--job_timeout_s=604800] [--config=NAME|FILE] [--set=FIELD=VALUE]...
-       (--job=NAME [--config=NAME|FILE] [--set=FIELD=VALUE]...)... | --jobs=FILE
+       [--job_timeout_s=604800] [--overwrite] [--secret_file=FILE] [--max_message_mb=512]
+       [--config=NAME|FILE] [--set=FIELD=VALUE]... (--job=NAME [--config=NAME|FILE] [--set=FIELD=VALUE]...)...
+       | --jobs=FILE
       Hands one train job per --job (or per entry of a text-format TrainJobFile, proto/train_job.proto) to the
       workers. --config / --set before the first --job apply to every job; after a --job, to that job only (its
       --set after the common ones). --config is a preset of configs/ (quick [default], tiny, paper_market, ...) or
       a TrainConfig file; --set as in `train --set`. The job name is the run's name. Writes <out_dir>/report.json
       and report.md, prints report.md; exits 1 when a job failed, stopped or was lost, 2 for bad arguments.
       A worker that disappears (connection lost, or no answer within --job_timeout_s) is dropped and its job
-      re-queued on another worker until --max_attempts tries were made.
+      re-queued on another worker until --max_attempts tries were made. A job whose run folder already exists on
+      its worker fails, unless --overwrite (which replaces that folder).
 
   node --role=coordinator --workers=HOST:PORT,... --features=A.npy,B.npy [--k1=30] [--k2=6] [--rho=0.0016]
        [--min_samples=4] [--max_attempts=2] [--job_timeout_s=3600] [--out_dir=.]
       Clusters each features file (N x D float32 .npy) on a worker into <out_dir>/<stem>.labels.txt.
+
+  Every node of a job needs the same secret, at least 16 bytes: --secret_file=FILE (readable by its owner only)
+  or the environment variable GCL_NODE_SECRET. A worker runs only jobs authenticated with it (HMAC-SHA256 over a
+  fresh nonce); the coordinator believes only results authenticated with it. --max_message_mb: the largest
+  message a node accepts from the network (checked before it is read).
 )";
 
 // `a` followed by `b` (the flag names of a role).
@@ -57,18 +68,23 @@ std::vector<std::string> Joined(std::vector<std::string> a, const std::vector<st
 // A training run takes hours at paper size; a dead worker is noticed by its dropped connection long before this.
 constexpr int kTrainJobTimeoutS = 7 * 24 * 3600;
 
-[[noreturn]] void RunWorker(const gcl::actors::WorkerFlags& worker, const std::string& work_dir_flag) {
-  const std::string work_dir =
+[[noreturn]] void RunWorker(const gcl::actors::WorkerFlags& worker, const std::string& work_dir_flag,
+                            const std::string& data_roots, const gcl::actors::NodeSecret& secret) {
+  gcl::node::TrainWorkerLimits limits;
+  limits.work_dir =
       std::filesystem::absolute(gcl::UserPath(work_dir_flag.empty() ? gcl::UserWorkingDir() : work_dir_flag)).string();
-  std::filesystem::create_directories(work_dir);
+  for (const std::string& root : gcl::actors::SplitList(data_roots)) {
+    limits.data_roots.push_back(std::filesystem::absolute(gcl::UserPath(root)).string());
+  }
+  std::filesystem::create_directories(limits.work_dir);
   gcl::WarnIfSlowBlas();
   gcl::actors::JobRegistry registry;
   gcl::actors::AddClusterJob(worker.threads, &registry);
   const int threads = worker.threads;
-  registry[gcl::node::kTrainJobKind] = [work_dir, threads](const std::string& payload) {
-    return gcl::node::RunTrainJob(payload, work_dir, threads);
+  registry[gcl::node::kTrainJobKind] = [limits, threads](const std::string& payload) {
+    return gcl::node::RunTrainJob(payload, limits, threads);
   };
-  gcl::actors::ServeJobs(worker, std::move(registry));
+  gcl::actors::ServeJobs(worker, secret, std::move(registry));
 }
 
 // --job / --config / --set in command-line order -> one request per --job (or per entry of --jobs=FILE).
@@ -104,15 +120,19 @@ std::vector<gcl::node::TrainJobRequest> TrainRequests(const std::vector<std::pai
   return requests;
 }
 
-int RunTrainCoordinator(const std::vector<gcl::node::TrainJobRequest>& requests, gcl::proto::ClusterConfig cluster,
-                        bool timeout_given, const std::string& out_dir_flag) {
+int RunTrainCoordinator(std::vector<gcl::node::TrainJobRequest> requests, gcl::proto::ClusterConfig cluster,
+                        bool timeout_given, const std::string& out_dir_flag, bool overwrite,
+                        const gcl::actors::NodeSecret& secret) {
   const std::string working_dir = gcl::UserWorkingDir();
   if (!timeout_given) cluster.set_job_timeout_s(kTrainJobTimeoutS);
   const std::string out_dir = gcl::UserPath(out_dir_flag.empty() ? "runs/distributed" : out_dir_flag);
   std::vector<gcl::proto::JobSpec> jobs;
-  for (const auto& request : requests) jobs.push_back(gcl::node::MakeTrainJob(request, working_dir));
+  for (auto& request : requests) {
+    request.overwrite = overwrite;
+    jobs.push_back(gcl::node::MakeTrainJob(request, working_dir));
+  }
   const auto start = std::chrono::steady_clock::now();
-  const gcl::proto::JobReport report = gcl::actors::RunJobsOnNodes(cluster, jobs);
+  const gcl::proto::JobReport report = gcl::actors::RunJobsOnNodes(cluster, jobs, secret);
   gcl::proto::TrainJobsReport gathered = gcl::node::GatherTrainReport(cluster, jobs, report);
   gathered.set_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   gcl::node::WriteTrainReport(out_dir, gathered);
@@ -128,15 +148,20 @@ int RunTrainCoordinator(const std::vector<gcl::node::TrainJobRequest>& requests,
 
 int main(int argc, char** argv) {
   return gcl::RunCommand("node", 2, [&]() -> int {
-    std::string role, work_dir, jobs_file, out_dir;
+    std::string role, work_dir, data_roots, jobs_file, out_dir;
+    bool overwrite = false;
     gcl::actors::WorkerFlags worker;
     gcl::actors::ClusterFlags cluster;
     gcl::actors::ClusterJobFlags cluster_job;
+    gcl::actors::SecurityFlags security;
     std::vector<std::pair<std::string, std::string>> ordered;  // --job, --config, --set in command-line order
     gcl::FlagSet flags("node", "node --role=worker|coordinator [flags]   (the roles below)", kAbout);
     flags.String("role", &role, "worker|coordinator", "what this node does").Required();
     gcl::actors::AddWorkerFlags(&flags, &worker);
     flags.String("work_dir", &work_dir, "DIR", "worker: the folder train jobs run in (default: the current one)");
+    flags.String("data_roots", &data_roots, "DIR,...",
+                 "worker: folders besides --work_dir that train jobs may read data and weights from");
+    gcl::actors::AddSecurityFlags(&flags, &security);
     gcl::actors::AddClusterFlags(&flags, &cluster);
     flags.Sequence("job", &ordered, "NAME", "coordinator: one train job (the run's name)");
     flags.Sequence("config", &ordered, "NAME|FILE",
@@ -146,10 +171,11 @@ int main(int argc, char** argv) {
     gcl::actors::AddClusterJobFlags(&flags, &cluster_job);
     flags.String("out_dir", &out_dir, "DIR",
                  "coordinator: the report's folder (default runs/distributed; . for --features)");
+    flags.Bool("overwrite", &overwrite, "coordinator: train jobs may replace runs of the same name on the workers");
     if (!flags.Parse(argc, argv)) return 0;
     if (role == "worker") {
-      flags.ExpectOnly(Joined(gcl::actors::WorkerFlagNames(), {"work_dir"}), "a worker");
-      RunWorker(worker, work_dir);
+      flags.ExpectOnly(Joined(gcl::actors::WorkerFlagNames(), {"work_dir", "data_roots"}), "a worker");
+      RunWorker(worker, work_dir, data_roots, gcl::actors::ApplySecurityFlags(security));
     }
     if (role != "coordinator") throw gcl::FlagError("--role=" + role + ": must be worker or coordinator");
     const gcl::proto::ClusterConfig config = gcl::actors::ResolvedClusterConfig(cluster);
@@ -158,10 +184,12 @@ int main(int argc, char** argv) {
       flags.ExpectOnly(Joined(gcl::actors::ClusterFlagNames(), gcl::actors::ClusterJobFlagNames()),
                        "a cluster coordinator");
       cluster_job.out_dir = out_dir.empty() ? "." : out_dir;
-      return gcl::actors::RunClusterCoordinator(cluster_job, config);
+      return gcl::actors::RunClusterCoordinator(cluster_job, config, gcl::actors::ApplySecurityFlags(security));
     }
-    flags.ExpectOnly(Joined(gcl::actors::ClusterFlagNames(), {"job", "config", "set", "jobs", "out_dir"}),
+    flags.ExpectOnly(Joined(gcl::actors::ClusterFlagNames(), {"job", "config", "set", "jobs", "out_dir", "overwrite"}),
                      "a train coordinator");
-    return RunTrainCoordinator(TrainRequests(ordered, jobs_file), config, flags.Given("job_timeout_s"), out_dir);
+    std::vector<gcl::node::TrainJobRequest> requests = TrainRequests(ordered, jobs_file);
+    return RunTrainCoordinator(std::move(requests), config, flags.Given("job_timeout_s"), out_dir, overwrite,
+                               gcl::actors::ApplySecurityFlags(security));
   });
 }

@@ -16,6 +16,7 @@
 #include "actors/protocol.h"
 #include "common/atomic_file.h"
 #include "common/torch_runtime.h"
+#include "common/user_path.h"
 #include "tools/train/train_config.h"
 #include "tools/train/train_run.h"
 
@@ -42,6 +43,7 @@ proto::JobSpec MakeTrainJob(const TrainJobRequest& request, const std::string& w
   }
   proto::JobSpec spec;
   spec.set_version(actors::kActorProtocolVersion);
+  job.set_overwrite(request.overwrite);
   spec.set_job_id(request.name);
   spec.set_kind(kTrainJobKind);
   spec.set_attempt(1);
@@ -72,7 +74,65 @@ std::vector<TrainJobRequest> LoadTrainJobFile(const std::string& path, const std
   return requests;
 }
 
-std::string RunTrainJob(const std::string& payload, const std::string& work_dir, int threads) {
+namespace {
+
+// `path` made absolute against `base`, with every symbolic link of its existing part followed.
+fs::path RealPath(const std::string& path, const std::string& base) {
+  std::error_code error;
+  fs::path real = fs::weakly_canonical(fs::path(ResolveAgainst(path, base)), error);
+  if (error) real = fs::absolute(ResolveAgainst(path, base)).lexically_normal();
+  return real;
+}
+
+bool Inside(const fs::path& path, const fs::path& root) {
+  std::vector<std::string> p, r;
+  for (const fs::path& part : path) if (!part.empty()) p.push_back(part.string());
+  for (const fs::path& part : root) if (!part.empty()) r.push_back(part.string());
+  return r.size() <= p.size() && std::equal(r.begin(), r.end(), p.begin());
+}
+
+}  // namespace
+
+void CheckTrainJobOnWorker(const proto::TrainConfig& job_config, const proto::TrainConfig& resolved,
+                           const TrainWorkerLimits& limits) {
+  const std::string& name = resolved.run().name();
+  if (name.empty() || name == "." || name == ".." || name.find_first_of(std::string("/\\\0", 3)) != std::string::npos ||
+      name.size() > 200) {
+    throw std::runtime_error("run.name '" + name +
+                             "' refused by this worker: a run name is one plain folder name (no '/', not '.' or "
+                             "'..', at most 200 characters)");
+  }
+  const fs::path work = RealPath(limits.work_dir, "/");
+  std::vector<fs::path> readable = {work};
+  std::string allowed = work.string();
+  for (const std::string& root : limits.data_roots) {
+    readable.push_back(RealPath(root, limits.work_dir));
+    allowed += ", " + readable.back().string();
+  }
+  const fs::path run_dir = RealPath((fs::path(ResolveAgainst(resolved.run().output_dir(), limits.work_dir)) / name).string(), "/");
+  if (!Inside(run_dir, work)) {
+    throw std::runtime_error("run.output_dir '" + resolved.run().output_dir() + "' refused by this worker: the run folder " +
+                             run_dir.string() + " is outside its --work_dir " + work.string());
+  }
+  auto check_input = [&](const std::string& field, const std::string& value) {
+    if (value.empty()) return;
+    const fs::path real = RealPath(value, limits.work_dir);
+    for (const fs::path& root : readable) {
+      if (Inside(real, root)) return;
+    }
+    throw std::runtime_error(field + " '" + value + "' refused by this worker: " + real.string() +
+                             " is outside the folders it serves (" + allowed + "; node --work_dir, --data_roots)");
+  };
+  check_input("data.root", resolved.data().root());
+  check_input("data.mesh_dir", resolved.data().mesh_dir());
+  check_input("data.cache_dir", job_config.data().cache_dir());  // the worker's own default when not given
+  check_input("source.root", resolved.source().root());
+  check_input("source.mesh_dir", resolved.source().mesh_dir());
+  check_input("source.cache_dir", job_config.source().cache_dir());
+  check_input("model.identity_init", resolved.model().identity_init());
+}
+
+std::string RunTrainJob(const std::string& payload, const TrainWorkerLimits& limits, int threads) {
   proto::TrainJob job;
   if (!job.ParseFromString(payload)) throw std::runtime_error("train job: the payload is not a TrainJob");
   if (job.version() != kTrainJobVersion) {
@@ -80,10 +140,12 @@ std::string RunTrainJob(const std::string& payload, const std::string& work_dir,
                              std::to_string(kTrainJobVersion));
   }
   const proto::TrainConfig config = train::ResolveTrainConfig(job.config());
+  CheckTrainJobOnWorker(job.config(), config, limits);
   // As //:train: the loader workers decode on their own cores and LibTorch gets the rest.
   ConfigureThreads(threads > 0 ? threads : std::max(1, DefaultThreadCount() - config.run().loader_workers()));
   std::fprintf(stderr, "train job %s: %s\n", config.run().name().c_str(), DescribeData(config).c_str());
-  const train::TrainResult run = train::RunTraining(config, work_dir, /*resume=*/false, /*interactive=*/false);
+  const train::TrainResult run =
+      train::RunTraining(config, limits.work_dir, /*resume=*/false, /*interactive=*/false, job.overwrite());
   proto::TrainJobResult result;
   result.set_version(kTrainJobVersion);
   result.set_run_dir(fs::absolute(run.run_dir).lexically_normal().string());
@@ -155,7 +217,10 @@ proto::TrainJobsReport GatherTrainReport(const proto::ClusterConfig& cluster, co
       row->set_status("lost");
       const auto tries = report.lost_job_tries().find(spec.job_id());
       row->set_attempts(tries == report.lost_job_tries().end() ? 0 : tries->second);
-      row->set_error("every worker it was given disappeared");
+      const auto cause = report.lost_job_causes().find(spec.job_id());
+      row->set_error(cause == report.lost_job_causes().end()
+                         ? std::string("every worker it was given disappeared")
+                         : "every worker it was given was lost; the last: " + cause->second);
       continue;
     }
     row->set_worker(result->worker());

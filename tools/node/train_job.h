@@ -34,6 +34,7 @@ struct TrainJobRequest {
   std::string name;                // job id and run.name
   std::string config;              // preset name or TrainConfig file
   std::vector<std::string> sets;   // "field.path=value" overrides, in order
+  bool overwrite = false;          // replace a run folder of that name on the worker (node --overwrite)
 };
 
 // Loads the request's config, sets run.name = name, applies the overrides, checks that it resolves (so a bad
@@ -45,12 +46,30 @@ proto::JobSpec MakeTrainJob(const TrainJobRequest& request, const std::string& w
 // entry for a parse error, an entry without a name or a repeated name.
 std::vector<TrainJobRequest> LoadTrainJobFile(const std::string& path, const std::string& default_config);
 
-// Runs one "train" job on a worker: parses the TrainJob payload, resolves its config, trains into
-// <work_dir>/<run.output_dir>/<run.name> (a fresh run) with `threads` LibTorch threads (0: the CPUs minus the
-// run's loader workers, as //:train) and returns the serialized TrainJobResult. Throws std::runtime_error (which
-// the worker returns as JobResult.ok = false with the cause) for a payload that does not parse, a bad config or
-// missing data. A run that starts but stops early is a result (report.completed false), not an exception.
-std::string RunTrainJob(const std::string& payload, const std::string& work_dir, int threads);
+// What a worker lets a train job touch: it writes only inside `work_dir` (the run folder, a synthetic-world
+// cache it is given) and reads only inside `work_dir` or one of `data_roots` (node --data_roots).
+struct TrainWorkerLimits {
+  std::string work_dir;
+  std::vector<std::string> data_roots;
+};
+
+// The worker's own check of a job's config (`job_config` as received, `resolved` after ResolveTrainConfig), so a
+// coordinator (or anyone holding the secret) cannot reach past the worker's folders: run.name must be one plain
+// path component; the run folder <work_dir>/<run.output_dir>/<run.name> must lie inside work_dir; data.root,
+// data.mesh_dir, source.root, source.mesh_dir, model.identity_init and a given data.cache_dir / source.cache_dir
+// must lie inside work_dir or a data root. Symbolic links are followed before the check. Throws
+// std::runtime_error naming the field, the path and the allowed folders.
+void CheckTrainJobOnWorker(const proto::TrainConfig& job_config, const proto::TrainConfig& resolved,
+                           const TrainWorkerLimits& limits);
+
+// Runs one "train" job on a worker: parses the TrainJob payload, resolves its config, checks it
+// (CheckTrainJobOnWorker), trains into <work_dir>/<run.output_dir>/<run.name> (a fresh run; a used folder only
+// with TrainJob.overwrite) with `threads` LibTorch threads (0: the CPUs minus the run's loader workers, as
+// //:train) and returns the serialized TrainJobResult. Throws std::runtime_error (which the worker returns as
+// JobResult.ok = false with the cause) for a payload that does not parse, a bad or refused config, a used run
+// folder or missing data. A run that starts but stops early is a result (report.completed false), not an
+// exception.
+std::string RunTrainJob(const std::string& payload, const TrainWorkerLimits& limits, int threads);
 
 // The data of a config in one line, e.g. "synthetic (tiny world, seed 2)" or "market1501 at /data/market1501".
 std::string DescribeData(const proto::TrainConfig& config);

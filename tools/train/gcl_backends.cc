@@ -40,6 +40,7 @@
 #include "proto/tensor_codec.h"
 #include "tools/extract/extract_lib.h"
 #include "tools/train/networks.h"
+#include "tools/train/run_folder.h"
 #include "tools/train/train_config.h"
 #include "training/joint_step.h"
 
@@ -441,6 +442,7 @@ class GclTrainer : public actors::TrainerBackend {
   }
 
   void Save(proto::Checkpoint* checkpoint) override {
+    *checkpoint->mutable_dataset() = fingerprint_;  // --resume refuses other data (tools/train/run_folder.h)
     AddModule(*nets_.identity, "E_id", checkpoint);
     AddModule(*nets_.generator, "G", checkpoint);
     AddModule(*nets_.discriminator, "D", checkpoint);
@@ -725,6 +727,7 @@ class GclTrainer : public actors::TrainerBackend {
 
   proto::TrainConfig config_;
   std::shared_ptr<const data::ReidDataset> dataset_;
+  const proto::DatasetFingerprint fingerprint_ = DatasetFingerprintOf(*dataset_, config_);
   std::vector<int64_t> true_train_ids_;  // for the pseudo-label diagnosis only
   std::shared_ptr<DatasetSource> source_;
   std::shared_ptr<const data::ReidDataset> source_dataset_;  // UDA mode's labelled source, else null

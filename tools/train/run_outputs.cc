@@ -32,6 +32,24 @@ std::string Json(double v) {
   return s.str();
 }
 
+// A JSON string literal of `text` (quotes, backslashes and control characters escaped).
+std::string JsonString(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 std::string Duration(double seconds) {
   const int64_t s = std::max<int64_t>(0, std::llround(seconds));
   char buf[32];
@@ -438,7 +456,8 @@ void WriteRunOutputs(const std::string& run_dir, const proto::TrainConfig& confi
            EvalJson(*e) + "}";
   };
   std::ostringstream js;
-  js << "{\n  \"run\": \"" << run.name() << "\",\n  \"completed\": " << (report.completed() ? "true" : "false")
+  js << "{\n  \"run\": " << JsonString(run.name()) << ",\n  \"completed\": " << (report.completed() ? "true" : "false")
+     << ",\n  \"error\": " << (report.completed() ? std::string("null") : JsonString(report.error()))
      << ",\n  \"setting\": \"" << (uda ? "uda" : "unsupervised") << "\""
      << ",\n  \"global_step\": " << report.global_step() << ",\n  \"wall_seconds\": " << Json(wall_seconds)
      << ",\n  \"baseline\": " << row_json(t.baseline) << ",\n  \"gcl_last\": " << row_json(t.last)

@@ -36,10 +36,11 @@ int main(int argc, char** argv) {
   return gcl::RunCommand("train", 2, [&]() -> int {
     std::string config_name = "quick", name;
     std::vector<std::string> sets;
-    bool resume = false;
+    bool resume = false, overwrite = false;
     int threads = 0;
     gcl::FlagSet flags(
-        "train", "train [--config=NAME|FILE] [--set FIELD=VALUE]... [--name=NAME] [--resume] [--threads=N]", kAbout);
+        "train", "train [--config=NAME|FILE] [--set FIELD=VALUE]... [--name=NAME] [--resume | --overwrite] [--threads=N]",
+        kAbout);
     flags.String("config", &config_name, "NAME|FILE",
                  "a preset of configs/ (quick, tiny, paper_market, paper_duke, paper_msmt, and the UDA presets\n"
                  "uda_quick, uda_duke2market, uda_market2duke, uda_market2msmt, uda_duke2msmt) or a text-format\n"
@@ -49,8 +50,12 @@ int main(int argc, char** argv) {
                "(repeated fields: comma-separated; enums by name); unknown fields are errors");
     flags.String("name", &name, "NAME", "the run's name (= --set run.name=NAME): outputs go to runs/NAME/");
     flags.Bool("resume", &resume,
-               "continue runs/NAME from its newest checkpoint, with the config saved there\n"
-               "(--set still applies)");
+               "continue runs/NAME from its newest valid checkpoint, with the config saved there\n"
+               "(--set still applies); an error when runs/NAME has no checkpoint or the checkpoint was\n"
+               "trained on other data");
+    flags.Bool("overwrite", &overwrite,
+               "a fresh run into runs/NAME although it holds an earlier run, which is deleted first\n"
+               "(without it a used name is refused and nothing is changed)");
     flags
         .Int("threads", &threads,
              "LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS, else the CPUs minus\n"
@@ -82,9 +87,13 @@ int main(int argc, char** argv) {
     gcl::ConfigureThreads(threads);
     gcl::WarnIfSlowBlas();
     const gcl::train::TrainResult result =
-        gcl::train::RunTraining(config, working_dir, resume, isatty(STDERR_FILENO) != 0);
+        gcl::train::RunTraining(config, working_dir, resume, isatty(STDERR_FILENO) != 0, overwrite);
     std::ifstream report(result.run_dir + "/report.md");
     std::cout << report.rdbuf() << "\n(all outputs in " << result.run_dir << ")\n";
-    return result.report.completed() ? 0 : 1;
+    if (!result.report.completed()) {
+      std::cerr << "train: the run stopped: " << result.report.error() << "\n";
+      return 1;
+    }
+    return 0;
   });
 }

@@ -20,11 +20,17 @@ struct TrainResult {
 };
 
 // `config` must be resolved. Relative paths (run.output_dir, data.root, ...) resolve against `working_dir`.
-// With `resume` the run continues from the newest checkpoint in <run_dir>/checkpoints (a fresh start when there
-// is none). `interactive` draws the progress bar in place (a terminal); otherwise one line per epoch. Writes
-// <run_dir>/config.pbtxt before training. Throws std::runtime_error for bad data or an unwritable folder; a run
-// that stops (a failing actor) returns its report with completed = false.
-TrainResult RunTraining(const proto::TrainConfig& config, const std::string& working_dir, bool resume, bool interactive);
+// The run holds <run_dir>/.lock while it runs (run_folder.h); a second process on the same folder is refused.
+// A fresh run refuses a folder that already holds a run unless `overwrite` (which empties it first), and writes
+// <run_dir>/config.pbtxt before training; when it fails before its first epoch starts (missing data, ...) it
+// removes the folder it created. With `resume` the run continues from the newest valid checkpoint in
+// <run_dir>/checkpoints (older ones when the newest is corrupt, said on stderr and in the report); no checkpoint,
+// or a checkpoint of other data (DatasetFingerprint), is an error, and nothing in the folder is rewritten until
+// the restore has succeeded. `interactive` draws the progress bar in place (a terminal); otherwise one line per
+// epoch. Throws std::runtime_error for all of these refusals, bad data or an unwritable folder; a run that stops
+// (a failing actor) returns its report with completed = false and the cause in report.error().
+TrainResult RunTraining(const proto::TrainConfig& config, const std::string& working_dir, bool resume, bool interactive,
+                        bool overwrite = false);
 
 }  // namespace gcl::train
 
