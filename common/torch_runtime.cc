@@ -5,7 +5,6 @@
 #include <dlfcn.h>
 #include <glog/logging.h>
 #include <sched.h>
-#include <torch/cuda.h>
 
 #include <cerrno>
 #include <climits>
@@ -93,37 +92,6 @@ ThreadSettings ConfigureThreads(int requested) {
   settings.intra_op = at::get_num_threads();
   settings.inter_op = at::get_num_interop_threads();
   return settings;
-}
-
-c10::Device PickDevice(const std::string& spec) {
-  if (spec == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
-  if (spec == "cpu") return c10::Device(c10::kCPU);
-  const std::string kCuda = "cuda";
-  if (spec.compare(0, kCuda.size(), kCuda) != 0 || (spec.size() > kCuda.size() && spec[kCuda.size()] != ':')) {
-    throw std::invalid_argument("device \"" + spec + "\" is not one of auto, cpu, cuda, cuda:N");
-  }
-  int index = 0;
-  if (spec.size() > kCuda.size()) {
-    const std::string digits = spec.substr(kCuda.size() + 1);
-    if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos) {
-      throw std::invalid_argument("device \"" + spec +
-                                  "\": the CUDA device index must be a number (cuda:0, cuda:1, ...)");
-    }
-    index = std::stoi(digits);
-  }
-  const int count = static_cast<int>(torch::cuda::device_count());
-  if (count == 0) {
-    throw std::runtime_error("device \"" + spec +
-                             "\" asked for, but no CUDA device is usable: this LibTorch is CPU-only (Debian's is) "
-                             "or no GPU is visible. Use --device=cpu or auto, or build against a CUDA LibTorch "
-                             "(LIBTORCH_HOME, docs/BUILDING.md)");
-  }
-  if (index >= count) {
-    throw std::runtime_error("device \"" + spec + "\" asked for, but only " + std::to_string(count) +
-                             " CUDA device(s) are visible (cuda:0" +
-                             (count > 1 ? "..cuda:" + std::to_string(count - 1) : std::string()) + ")");
-  }
-  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 BlasInfo DetectBlas() {

@@ -7,6 +7,7 @@
 #include <torch/library.h>
 
 #include <array>
+#include <atomic>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,6 +17,8 @@ namespace {
 
 constexpr c10::DeviceType kStandInType = c10::DeviceType::XPU;
 constexpr c10::DispatchKey kStandInKey = c10::DispatchKey::XPU;
+
+std::atomic<int64_t> g_operations{0};
 
 const c10::Device& StandIn() {
   static const c10::Device device(kStandInType, 0);
@@ -71,6 +74,7 @@ struct Argument {
 // Every operation on stand-in tensors arrives here (a boxed fallback for the XPU dispatch key): stand-in tensors
 // become CPU views of the same bytes, the CPU kernel runs, and its results become stand-in tensors again.
 void RunOnCpu(const c10::OperatorHandle& op, c10::DispatchKeySet /*keys*/, torch::jit::Stack* stack) {
+  g_operations.fetch_add(1, std::memory_order_relaxed);
   const c10::FunctionSchema& schema = op.schema();
   const std::string& name = schema.name();
   const size_t num_arguments = schema.arguments().size();
@@ -103,6 +107,11 @@ void RunOnCpu(const c10::OperatorHandle& op, c10::DispatchKeySet /*keys*/, torch
       for (size_t j = 0; j < list.size(); ++j) {
         const c10::IValue e = list.get(j);
         if (e.isTensor()) list.set(j, to_cpu(e.toTensor()));
+      }
+    } else if (v.isStorage()) {  // Tensor::set_(Storage, ...), e.g. when a checkpoint archive reads a tensor back
+      const c10::Storage storage = v.toStorage();
+      if (storage.device_type() == kStandInType) {
+        v = c10::IValue(SameBytes(storage, c10::Device(c10::kCPU), /*resizable=*/true));
       }
     } else if (v.isDevice()) {
       if (v.toDevice().type() == kStandInType) {
@@ -197,5 +206,7 @@ C10_REGISTER_GUARD_IMPL(XPU, c10::impl::NoOpDeviceGuardImpl<c10::DeviceType::XPU
 }  // namespace
 
 c10::Device StandInDevice() { return StandIn(); }
+
+int64_t StandInOperationCount() { return g_operations.load(std::memory_order_relaxed); }
 
 }  // namespace gcl::testing

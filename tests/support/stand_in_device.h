@@ -24,10 +24,15 @@
 
 #include <c10/core/Device.h>
 
+#include <cstdint>
+
 namespace gcl::testing {
 
 // The stand-in device, xpu:0; its kernels are registered when the test binary loads.
 c10::Device StandInDevice();
+
+// How many operations have run on the stand-in device in this process (proof that work really went there).
+int64_t StandInOperationCount();
 
 }  // namespace gcl::testing
 

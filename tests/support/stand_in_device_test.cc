@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <sstream>
 #include <vector>
 
 namespace gcl::testing {
@@ -60,8 +61,10 @@ TEST(StandInDevice, IsASecondDeviceThatModulesMoveTo) {
   torch::nn::Linear net(4, 2);
   net->to(device);
   for (const torch::Tensor& p : net->parameters()) EXPECT_EQ(p.device(), device);
+  const int64_t operations = StandInOperationCount();
   const torch::Tensor y = net->forward(torch::ones({3, 4}).to(device));
   EXPECT_EQ(y.device(), device);
+  EXPECT_GT(StandInOperationCount(), operations);
   EXPECT_EQ(torch::cat({y, y}).device(), device);
   EXPECT_EQ(y.to(torch::kCPU).device(), c10::Device(c10::kCPU));
 }
@@ -117,6 +120,24 @@ TEST(StandInDevice, ViewsAndOutArgumentsBehaveAsOnTheCpu) {
   torch::mm_out(out, base, base.t());
   EXPECT_EQ(out.device(), device);
   EXPECT_TRUE(torch::allclose(out.to(torch::kCPU), torch::mm(base.to(torch::kCPU), base.to(torch::kCPU).t())));
+}
+
+// Checkpoints write optimizer state through LibTorch's archives, which read a device tensor's storage back to the
+// CPU; and read it back onto a device.
+TEST(StandInDevice, RoundTripsThroughAnArchive) {
+  const c10::Device device = StandInDevice();
+  const torch::Tensor t = torch::arange(6, torch::kFloat).view({2, 3}).to(device);
+  torch::serialize::OutputArchive out;
+  out.write("t", t);
+  std::ostringstream bytes;
+  out.save_to(bytes);
+  torch::serialize::InputArchive in;
+  std::istringstream read(bytes.str());
+  in.load_from(read, device);
+  torch::Tensor back;
+  in.read("t", back);
+  EXPECT_EQ(back.device(), device);
+  EXPECT_TRUE(torch::equal(back.to(torch::kCPU), t.to(torch::kCPU)));
 }
 
 }  // namespace
