@@ -26,6 +26,7 @@ c10::Device OtherAccelerator(const std::string& spec) {
                              c10::DeviceTypeName(device.type(), /*lower_case=*/true) +
                              " backend. Use cpu, auto or cuda");
   }
+  if (!device.has_index()) device.set_index(0);  // "xpu" is xpu:0, as "cuda" is cuda:0
   return device;
 }
 
