@@ -5,7 +5,6 @@
 #include <dlfcn.h>
 #include <glog/logging.h>
 #include <sched.h>
-#include <torch/cuda.h>
 
 #include <cerrno>
 #include <climits>
@@ -90,28 +89,6 @@ ThreadSettings ConfigureThreads(int requested) {
   settings.intra_op = at::get_num_threads();
   settings.inter_op = at::get_num_interop_threads();
   return settings;
-}
-
-c10::Device PickDevice(const std::string& spec) {
-  if (spec == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
-  if (spec == "cpu") return c10::Device(c10::kCPU);
-  if (const std::string problem = DeviceNameProblem(spec); !problem.empty()) {
-    throw std::invalid_argument("device " + problem);
-  }
-  const int index = CudaDeviceIndex(spec);
-  const int count = static_cast<int>(torch::cuda::device_count());
-  if (count == 0) {
-    throw std::runtime_error("device \"" + spec +
-                             "\" asked for, but no CUDA device is usable: this LibTorch is CPU-only (Debian's is) "
-                             "or no GPU is visible. Use --device=cpu or auto, or build against a CUDA LibTorch "
-                             "(LIBTORCH_HOME, docs/BUILDING.md)");
-  }
-  if (index >= count) {
-    throw std::runtime_error("device \"" + spec + "\" asked for, but only " + std::to_string(count) +
-                             " CUDA device(s) are visible (cuda:0" +
-                             (count > 1 ? "..cuda:" + std::to_string(count - 1) : std::string()) + ")");
-  }
-  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
 }
 
 BlasInfo DetectBlas() {

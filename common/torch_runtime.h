@@ -11,9 +11,9 @@
 #ifndef GCL_COMMON_TORCH_RUNTIME_H_
 #define GCL_COMMON_TORCH_RUNTIME_H_
 
-#include <c10/core/Device.h>
-
 #include <string>
+
+#include "common/device.h"  // PickDevice
 
 namespace gcl {
 
@@ -36,11 +36,6 @@ int DefaultThreadCount();
 // count at its first use or first setting; if it is already fixed at another value, this logs a warning and
 // leaves it. Returns the counts in effect afterwards.
 ThreadSettings ConfigureThreads(int requested = 0);
-
-// The device named by `spec`: "auto" (cuda:0 when CUDA is usable, else cpu), "cpu", "cuda" (= "cuda:0") or
-// "cuda:N". Throws std::invalid_argument for a spec of another form and std::runtime_error when a CUDA device is
-// asked for but LibTorch has no CUDA support or no such GPU is visible.
-c10::Device PickDevice(const std::string& spec = "auto");
 
 struct BlasInfo {
   // True when the sgemm_ that LibTorch calls belongs to OpenBLAS.

@@ -21,9 +21,7 @@ void CheckLabels(const torch::Tensor& labels, int64_t n, const char* where) {
                              " entries (one per memory row), got " +
                              (labels.defined() ? ShapeString(labels) : std::string("undefined")));
   }
-  if (labels.scalar_type() != torch::kLong || !labels.device().is_cpu()) {
-    throw std::runtime_error(std::string(where) + ": labels must be int64 on the CPU");
-  }
+  if (labels.scalar_type() != torch::kLong) throw std::runtime_error(std::string(where) + ": labels must be int64");
   if (n > 0 && labels.min().item<int64_t>() < -1) {
     throw std::runtime_error(std::string(where) + ": labels must be >= -1 (-1 marks an outlier), found " +
                              std::to_string(labels.min().item<int64_t>()));
@@ -34,6 +32,15 @@ void CheckEmbeddings(const torch::Tensor& f, const torch::Tensor& memory, const 
   if (f.dim() != 2 || f.size(1) != memory.size(1)) {
     throw std::runtime_error(std::string(where) + ": " + name + " must be B x " + std::to_string(memory.size(1)) +
                              " (the memory width), got " + ShapeString(f));
+  }
+}
+
+// The losses multiply the embeddings with the memory: both must be on one device (a bank built from CPU features
+// while the networks train on a GPU fails here, with the names of both devices).
+void CheckSameDevice(const torch::Tensor& f, const torch::Tensor& memory, const char* name, const char* where) {
+  if (f.device() != memory.device()) {
+    throw std::runtime_error(std::string(where) + ": " + name + " is on " + f.device().str() + ", the memory on " +
+                             memory.device().str() + "; the memory bank must live on the training device");
   }
 }
 
@@ -62,7 +69,7 @@ MemoryBank::MemoryBank(const torch::Tensor& features, const torch::Tensor& label
   CheckLabels(labels, features.size(0), "MemoryBank");
   torch::NoGradGuard no_grad;
   features_ = F::normalize(features.detach(), F::NormalizeFuncOptions().dim(1));
-  labels_ = labels.clone();
+  labels_ = labels.to(features_.device(), /*non_blocking=*/false, /*copy=*/true);
 }
 
 MemoryBank MemoryBank::FromSaved(const torch::Tensor& features, const torch::Tensor& labels) {
@@ -73,7 +80,7 @@ MemoryBank MemoryBank::FromSaved(const torch::Tensor& features, const torch::Ten
 
 void MemoryBank::SetLabels(const torch::Tensor& labels) {
   CheckLabels(labels, size(), "MemoryBank::SetLabels");
-  labels_ = labels.clone();
+  labels_ = labels.to(features_.device(), /*non_blocking=*/false, /*copy=*/true);
 }
 
 void MemoryBank::Update(const torch::Tensor& indices, const torch::Tensor& features, double alpha) {
@@ -104,7 +111,8 @@ ContrastSample SampleContrast(const torch::Tensor& labels, const torch::Tensor& 
   if (anchor_indices.dim() != 1) {
     throw std::runtime_error("SampleContrast: anchor_indices must be 1-D, got " + ShapeString(anchor_indices));
   }
-  const torch::Tensor idx = anchor_indices.to(torch::kCPU, torch::kLong);
+  const torch::Device device = labels.device();
+  const torch::Tensor idx = anchor_indices.to(device, torch::kLong);
   if (idx.numel() > 0 && (idx.min().item<int64_t>() < 0 || idx.max().item<int64_t>() >= n)) {
     throw std::runtime_error("SampleContrast: an anchor index lies outside the memory [0, " + std::to_string(n) + ")");
   }
@@ -121,14 +129,16 @@ ContrastSample SampleContrast(const torch::Tensor& labels, const torch::Tensor& 
                              " rows with another label, fewer than num_negatives = " + std::to_string(num_negatives));
   }
   // Uniform draws by random keys: the arg-max of iid uniform keys over the allowed rows is a uniform row, the
-  // K smallest keys are a uniform K-subset. Double keys make ties negligible at N = 32,621.
-  const auto key_options = torch::TensorOptions().dtype(torch::kDouble);
+  // K smallest keys are a uniform K-subset. Double keys make ties negligible at N = 32,621. The keys come from the
+  // CPU generator on every device (see the top of the header), then move to the labels' device.
+  const auto keys = [&] {
+    return torch::rand({b, n}, rng, torch::TensorOptions().dtype(torch::kDouble)).to(device);
+  };
   ContrastSample s;
-  s.positive_generated = torch::rand({b, n}, rng, key_options).masked_fill_(same.logical_not(), -1.0).argmax(1);
-  s.positive_original = torch::rand({b, n}, rng, key_options).masked_fill_(same.logical_not(), -1.0).argmax(1);
-  s.negatives = std::get<1>(torch::rand({b, n}, rng, key_options)
-                                .masked_fill_(same, 2.0)
-                                .topk(num_negatives, /*dim=*/1, /*largest=*/false, /*sorted=*/false));
+  s.positive_generated = keys().masked_fill_(same.logical_not(), -1.0).argmax(1);
+  s.positive_original = keys().masked_fill_(same.logical_not(), -1.0).argmax(1);
+  s.negatives = std::get<1>(
+      keys().masked_fill_(same, 2.0).topk(num_negatives, /*dim=*/1, /*largest=*/false, /*sorted=*/false));
   return s;
 }
 
@@ -143,6 +153,8 @@ ViewInvariantLosses ViewInvariantLoss(const torch::Tensor& f_original, const tor
     throw std::runtime_error("ViewInvariantLoss: f_original, f_generated and anchor_indices differ in batch size");
   }
   CheckSample(sample, b, where);
+  CheckSameDevice(f_original, memory, "f_original", where);
+  CheckSameDevice(f_generated, memory, "f_generated", where);
   const torch::Device device = memory.device();
   const torch::Tensor m = memory.detach();
   const torch::Tensor neg = sample.negatives.to(device);
@@ -170,6 +182,7 @@ torch::Tensor ContrastOnlyLoss(const torch::Tensor& f, const torch::Tensor& memo
                                double temperature) {
   CheckEmbeddings(f, memory, "f", "ContrastOnlyLoss");
   CheckSample(sample, f.size(0), "ContrastOnlyLoss");
+  CheckSameDevice(f, memory, "f", "ContrastOnlyLoss");
   const torch::Tensor m = memory.detach();
   const torch::Tensor neg = torch::mm(f, m.t()).gather(1, sample.negatives.to(m.device()));
   const torch::Tensor pos = (f * m.index_select(0, sample.positive_original.to(m.device()))).sum(1);

@@ -12,6 +12,12 @@
 //
 // f and f_new must be L2-normalised (the reference normalises the BN-neck output before the loss).
 //
+// Devices: a bank lives on the device of the features it is built from, labels included; the embeddings given to
+// the losses must be on that device too (a clear error says otherwise). The random draws of SampleContrast come
+// from a CPU generator on every device, so that a run draws the same positives and negatives on a CPU and on a GPU
+// and its checkpoints hold one kind of generator state; the draws then move to the labels' device, where the
+// positives and negatives are picked.
+//
 // The three terms, named by what they contrast (the reference's order; the paper numbers them differently):
 //   instance          CE([f_new.M[idx], f_new.M[neg_1..K]] / tau)   paper Eq. 7 with the anchor's own memory slot
 //                                                                   standing in for f (reference code)
@@ -33,9 +39,10 @@ namespace gcl::losses {
 // N x D memory of L2-normalised embeddings plus one pseudo label per row (reference §5).
 class MemoryBank {
  public:
-  // `features`: N x D (any float dtype/device), L2-normalised on entry (reference: stage-3 init from eval-mode
-  // features, normalised again). `labels`: N int64 on the CPU, values >= -1 (-1 = DBSCAN outlier). Throws
-  // std::runtime_error naming the argument when shapes or values are wrong.
+  // `features`: N x D (any float dtype), L2-normalised on entry (reference: stage-3 init from eval-mode features,
+  // normalised again); the bank lives on their device. `labels`: N int64 on any device (moved to the bank's),
+  // values >= -1 (-1 = DBSCAN outlier). Throws std::runtime_error naming the argument when shapes or values are
+  // wrong.
   MemoryBank(const torch::Tensor& features, const torch::Tensor& labels);
 
   // A bank exactly as an earlier one stood (its features() and labels(), e.g. read back from a checkpoint): the
@@ -43,12 +50,14 @@ class MemoryBank {
   // run would drift from the uninterrupted one. Same checks as the constructor.
   static MemoryBank FromSaved(const torch::Tensor& features, const torch::Tensor& labels);
 
-  // New pseudo labels (start of every stage-3 epoch). Same rules as the constructor's `labels`.
+  // New pseudo labels (start of every stage-3 epoch), moved to the bank's device. Same rules as the
+  // constructor's `labels`.
   void SetLabels(const torch::Tensor& labels);
 
   // Paper Eq. 5 / reference §5: m_i <- normalize(alpha * m_i + (1 - alpha) * f_b) for every i = indices[b], in
-  // batch order, without autograd. `features` are the ORIGINAL view's normalised embeddings (B x D); only the
-  // batched rows change, so outliers (never batched) stay stale as in the reference. alpha = 0.2 (§5).
+  // batch order, without autograd. `features` are the ORIGINAL view's normalised embeddings (B x D, moved to the
+  // bank's device); only the batched rows change, so outliers (never batched) stay stale as in the reference.
+  // alpha = 0.2 (§5). `indices` may live on any device.
   void Update(const torch::Tensor& indices, const torch::Tensor& features, double alpha = 0.2);
 
   const torch::Tensor& features() const { return features_; }
@@ -58,10 +67,10 @@ class MemoryBank {
 
  private:
   torch::Tensor features_;  // N x D, rows of unit norm
-  torch::Tensor labels_;    // N int64, CPU
+  torch::Tensor labels_;    // N int64, on the features' device
 };
 
-// The memory rows one batch contrasts against. All CPU int64.
+// The memory rows one batch contrasts against. All int64, on the device of the labels they were drawn from.
 struct ContrastSample {
   torch::Tensor positive_generated;  // B: a row with the anchor's label, for the f_new positive
   torch::Tensor positive_original;   // B: an independent draw, for the f positive (and L_vi^woGAN)
@@ -71,9 +80,11 @@ struct ContrastSample {
 // Draws positives uniformly among rows sharing the anchor's label (the anchor's own row included) and K
 // negatives uniformly without replacement among rows with a different label, for every anchor row index in
 // `anchor_indices` (B, int64). Vectorised over the whole bank: random keys B x N, a masked argmax per positive
-// and a masked top-K per batch, no per-row loops. `labels` is the bank's CPU label vector; `rng` a CPU
-// generator, so equal seeds give equal samples. Throws std::runtime_error when an anchor index is out of
-// range, an anchor is an outlier (-1; the reference never batches outliers), or fewer than K negatives exist.
+// and a masked top-K per batch, no per-row loops. `labels` is the bank's label vector; `rng` a CPU
+// generator, so equal seeds give equal samples on every device: the random keys are drawn on the CPU and moved to
+// the labels' device, where the rows are picked (`labels` may live on any device, `anchor_indices` too). Throws
+// std::runtime_error when an anchor index is out of range, an anchor is an outlier (-1; the reference never
+// batches outliers), or fewer than K negatives exist.
 ContrastSample SampleContrast(const torch::Tensor& labels, const torch::Tensor& anchor_indices, int64_t num_negatives,
                               torch::Generator& rng);
 
@@ -104,7 +115,8 @@ struct ViewInvariantLosses {
 };
 
 // The three view-invariant losses, each a batch-mean cross-entropy with the positive at logit 0. No gradient
-// reaches `memory` (the reference contrasts against a clone). Throws std::runtime_error on shape mismatches.
+// reaches `memory` (the reference contrasts against a clone). Throws std::runtime_error on shape mismatches and
+// when the embeddings and the memory are on different devices.
 ViewInvariantLosses ViewInvariantLoss(const torch::Tensor& f_original, const torch::Tensor& f_generated,
                                       const torch::Tensor& memory, const torch::Tensor& anchor_indices,
                                       const ContrastSample& sample, const ViewInvariantOptions& options);

@@ -65,11 +65,25 @@ std::string Shape(const torch::Tensor& t) {
   return s.str();
 }
 
-void CheckBatch(const GclBatch& batch, bool needs_indices) {
+// The device of a module's parameters: where its inputs must be.
+torch::Device DeviceOf(torch::nn::Module& module) {
+  const std::vector<torch::Tensor> params = module.parameters();
+  return params.empty() ? torch::Device(torch::kCPU) : params.front().device();
+}
+
+void CheckOnDevice(const torch::Tensor& t, const torch::Device& device, const std::string& field) {
+  if (t.device() != device) {
+    throw std::runtime_error(field + " is on " + t.device().str() + ", the networks on " + device.str() +
+                             "; the caller moves batches to the training device");
+  }
+}
+
+void CheckBatch(const GclBatch& batch, bool needs_indices, const torch::Device& device) {
   const torch::Tensor& x = batch.image;
   if (!x.defined() || x.dim() != 4 || x.size(1) != 3) {
     throw std::runtime_error("GclBatch.image: expected B x 3 x H x W, got " + (x.defined() ? Shape(x) : "undefined"));
   }
+  CheckOnDevice(x, device, "GclBatch.image");
   for (const auto& [name, s] :
        {std::pair<const char*, const torch::Tensor*>{"structure_original", &batch.structure_original},
         {"structure_new", &batch.structure_new}}) {
@@ -79,6 +93,7 @@ void CheckBatch(const GclBatch& batch, bool needs_indices) {
                                std::to_string(x.size(2)) + " x " + std::to_string(x.size(3)) + ", got " +
                                (s->defined() ? Shape(*s) : "undefined"));
     }
+    CheckOnDevice(*s, device, std::string("GclBatch.") + name);
   }
   if (needs_indices && (!batch.indices.defined() || batch.indices.dim() != 1 || batch.indices.size(0) != x.size(0))) {
     throw std::runtime_error("GclBatch.indices: stage 3 needs one memory row per image (" + std::to_string(x.size(0)) +
@@ -103,7 +118,7 @@ GclOptimizers::GclOptimizers(const GclNetworks& nets, const OptimizerOptions& o)
 StepLosses JointStep(GclNetworks& nets, GclOptimizers& optimizers, losses::MemoryBank* memory, const GclBatch& batch,
                      const StepOptions& options, torch::Generator& rng) {
   const bool joint = options.stage == Stage::kJoint;
-  CheckBatch(batch, joint);
+  CheckBatch(batch, joint, DeviceOf(*nets.identity));
   if (joint && memory == nullptr) throw std::runtime_error("JointStep: stage 3 needs a memory bank");
   const LossWeights& w = options.weights;
   models::IdentityEncoder& id = nets.identity;
@@ -232,6 +247,7 @@ double ContrastOnlyStep(models::IdentityEncoder& identity, torch::optim::Optimiz
                              (images.defined() ? Shape(images) : std::string("undefined")) + " and " +
                              (indices.defined() ? Shape(indices) : std::string("undefined")));
   }
+  CheckOnDevice(images, DeviceOf(*identity), "ContrastOnlyStep: images");
   identity->train();
   const torch::Tensor f = identity->forward(images);  // L2-normalised train-mode BN-neck embedding
   const losses::ContrastSample sample = losses::SampleContrast(memory.labels(), indices, options.num_negatives, rng);

@@ -124,8 +124,10 @@ struct StepLosses {
 
 // One joint iteration (see the top of this file). `memory` is read and updated in stage 3 and may be null in
 // stage 2; `rng` draws the contrastive positives and negatives. Sets the modules' train/eval modes for the
-// stage (E_id eval in stage 2); E_id's and D's requires_grad flags are restored on return. Throws
-// std::runtime_error naming the field when the batch is malformed or stage 3 has no memory.
+// stage (E_id eval in stage 2); E_id's and D's requires_grad flags are restored on return. The batch's images and
+// the memory live on the networks' device (indices may live anywhere); `rng` is a CPU generator on every device
+// (losses/view_contrast.h). Throws std::runtime_error naming the field when the batch is malformed or on another
+// device, or stage 3 has no memory.
 StepLosses JointStep(GclNetworks& nets, GclOptimizers& optimizers, losses::MemoryBank* memory, const GclBatch& batch,
                      const StepOptions& options, torch::Generator& rng);
 
@@ -133,6 +135,7 @@ StepLosses JointStep(GclNetworks& nets, GclOptimizers& optimizers, losses::Memor
 // + TDA): E_id in train mode embeds `images` (the original images, or traditionally augmented ones for the
 // TDA row: augmentation is the data pipeline's job), the loss is L_vi^woGAN against the memory, one step of
 // `optimizer`, then the memory rows `indices` move towards the batch's embeddings (Eq. 5). Returns the loss.
+// `images` and the memory live on E_id's device.
 struct ContrastStepOptions {
   double temperature = 0.04;
   int64_t num_negatives = 8192;

@@ -92,46 +92,6 @@ TEST(ConfigureThreads, SetsIntraOpInterOpAndBlasThreads) {
               ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("thread count -1 is negative")));
 }
 
-TEST(PickDevice, ParsesCpuAndAuto) {
-  EXPECT_EQ(PickDevice("cpu"), torch::Device(torch::kCPU));
-  const torch::Device automatic = PickDevice("auto");
-  EXPECT_EQ(PickDevice(), automatic);
-  if (torch::cuda::is_available()) {
-    EXPECT_EQ(automatic, torch::Device(torch::kCUDA, 0));
-  } else {
-    EXPECT_EQ(automatic, torch::Device(torch::kCPU));
-  }
-}
-
-TEST(PickDevice, RejectsMalformedSpecs) {
-  for (const char* bad : {"", "gpu", "CPU", "Cuda", "cudax", "cuda0", "cpu:0"}) {
-    EXPECT_THAT([&] { PickDevice(bad); },
-                ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("is not one of auto, cpu, cuda, cuda:N")))
-        << bad;
-  }
-  for (const char* bad : {"cuda:", "cuda:x", "cuda:-1", "cuda:1a", "cuda:12345"}) {
-    EXPECT_THAT([&] { PickDevice(bad); },
-                ::testing::ThrowsMessage<std::invalid_argument>(HasSubstr("index must be a number")))
-        << bad;
-  }
-}
-
-TEST(PickDevice, CudaNeedsAVisibleDevice) {
-  const int count = static_cast<int>(torch::cuda::device_count());
-  if (count == 0) {
-    for (const char* spec : {"cuda", "cuda:0", "cuda:3"}) {
-      EXPECT_THAT([&] { PickDevice(spec); },
-                  ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("no CUDA device is usable")))
-          << spec;
-    }
-  } else {
-    EXPECT_EQ(PickDevice("cuda"), torch::Device(torch::kCUDA, 0));
-    EXPECT_EQ(PickDevice("cuda:" + std::to_string(count - 1)), torch::Device(torch::kCUDA, count - 1));
-    EXPECT_THAT([&] { PickDevice("cuda:" + std::to_string(count)); },
-                ::testing::ThrowsMessage<std::runtime_error>(HasSubstr("CUDA device(s) are visible")));
-  }
-}
-
 TEST(DetectBlas, NamesTheLibraryLibTorchCalls) {
   const BlasInfo info = DetectBlas();
   // LibTorch links libblas.so.3, so some BLAS is always loaded in this test.

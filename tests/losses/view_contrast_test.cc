@@ -6,11 +6,13 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <functional>
 #include <set>
 #include <stdexcept>
 #include <vector>
 
 #include "tests/losses/gradient_check.h"
+#include "tests/support/stand_in_device.h"
 
 namespace gcl::losses {
 namespace {
@@ -268,6 +270,72 @@ TEST(ViewInvariantLoss, RejectsMismatchedShapes) {
   EXPECT_THROW(ViewInvariantLoss(x.f.narrow(0, 0, 3), x.f_new.narrow(0, 0, 3), x.memory, x.anchors.narrow(0, 0, 3),
                                  x.sample, {}),
                std::runtime_error);
+}
+
+// The bank, its labels and what SampleContrast draws live on the device of the bank's features: on a second device
+// (the tests' stand-in, tests/support/stand_in_device.h) every operation that met a CPU tensor would throw. The
+// draws come from the CPU generator on every device, so both devices pick the same rows and compute the same
+// numbers.
+TEST(MemoryBank, LivesOnTheDeviceOfItsFeaturesAndComputesAsOnTheCpu) {
+  const c10::Device device = gcl::testing::StandInDevice();
+  torch::manual_seed(3);
+  const torch::Tensor features = torch::randn({15, 5}, torch::kDouble);
+  MemoryBank cpu(features, SmallLabels());
+  MemoryBank dev(features.to(device), SmallLabels());  // CPU labels are moved
+  EXPECT_EQ(dev.features().device(), device);
+  EXPECT_EQ(dev.labels().device(), device);
+  const torch::Tensor anchors = torch::tensor({0, 3, 6, 12}, torch::kLong);
+  torch::Generator rng_cpu = Rng(5), rng_dev = Rng(5);
+  const ContrastSample s_cpu = SampleContrast(cpu.labels(), anchors, 6, rng_cpu);
+  const ContrastSample s_dev = SampleContrast(dev.labels(), anchors.to(device), 6, rng_dev);
+  for (const torch::Tensor* t : {&s_dev.positive_generated, &s_dev.positive_original, &s_dev.negatives}) {
+    EXPECT_EQ(t->device(), device);
+  }
+  EXPECT_TRUE(torch::equal(s_cpu.positive_generated, s_dev.positive_generated.to(torch::kCPU)));
+  EXPECT_TRUE(torch::equal(s_cpu.positive_original, s_dev.positive_original.to(torch::kCPU)));
+  EXPECT_TRUE(torch::equal(s_cpu.negatives, s_dev.negatives.to(torch::kCPU)));
+
+  const torch::Tensor f = Normalized(torch::randn({4, 5}, torch::kDouble));
+  const torch::Tensor f_new = Normalized(torch::randn({4, 5}, torch::kDouble));
+  ViewInvariantOptions o;
+  o.num_negatives = 6;
+  const ViewInvariantLosses l_cpu = ViewInvariantLoss(f, f_new, cpu.features(), anchors, s_cpu, o);
+  const ViewInvariantLosses l_dev =
+      ViewInvariantLoss(f.to(device), f_new.to(device), dev.features(), anchors.to(device), s_dev, o);
+  EXPECT_EQ(l_dev.total.device(), device);
+  EXPECT_EQ(l_cpu.total.item<double>(), l_dev.total.item<double>());
+  EXPECT_EQ(ContrastOnlyLoss(f, cpu.features(), s_cpu).item<double>(),
+            ContrastOnlyLoss(f.to(device), dev.features(), s_dev).item<double>());
+
+  cpu.Update(anchors, f, 0.2);
+  dev.Update(anchors, f.to(device), 0.2);  // indices on the CPU or the device alike
+  dev.Update(anchors.to(device), f_new.to(device), 0.2);
+  cpu.Update(anchors, f_new, 0.2);
+  EXPECT_TRUE(torch::equal(cpu.features(), dev.features().to(torch::kCPU)));
+  dev.SetLabels(SmallLabels().flip(0));
+  EXPECT_EQ(dev.labels().device(), device);
+  const MemoryBank restored = MemoryBank::FromSaved(dev.features(), dev.labels());
+  EXPECT_EQ(restored.features().device(), device);
+  EXPECT_EQ(restored.labels().device(), device);
+}
+
+TEST(ViewInvariantLoss, RefusesAMemoryOnAnotherDeviceThanTheEmbeddings) {
+  const c10::Device device = gcl::testing::StandInDevice();
+  const Fixture x = MakeFixture(25);
+  const ContrastSample s{x.sample.positive_generated.to(device), x.sample.positive_original.to(device),
+                         x.sample.negatives.to(device)};
+  const auto expect_device_error = [](const std::function<void()>& f) {
+    try {
+      f();
+      ADD_FAILURE() << "expected std::runtime_error";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("the memory bank must live on the training device"), std::string::npos)
+          << e.what();
+    }
+  };
+  // Embeddings on the training device, the memory left on the CPU: the bug of a bank built from CPU features.
+  expect_device_error([&] { ViewInvariantLoss(x.f.to(device), x.f_new.to(device), x.memory, x.anchors, s, {}); });
+  expect_device_error([&] { ContrastOnlyLoss(x.f.to(device), x.memory, s); });
 }
 
 }  // namespace

@@ -8,10 +8,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "tests/support/stand_in_device.h"
 
 namespace gcl::training {
 namespace {
@@ -434,6 +437,96 @@ TEST(ContrastOnlyStep, MatchesStraightforwardLossAndUpdatesMemory) {
   }
   EXPECT_FALSE(torch::equal(nets.identity->named_parameters()["conv1.weight"],
                             ref.identity->named_parameters()["conv1.weight"]));
+}
+
+// The three steps on a second device (the tests' stand-in, tests/support/stand_in_device.h: host memory and CPU
+// kernels, but any operation that meets a CPU tensor throws, as on a GPU): networks, optimizer state, batch and
+// memory on that device give the CPU's numbers, and nothing of the step is created on the CPU.
+GclNetworks OnDevice(const GclNetworks& n, const c10::Device& device) {
+  GclNetworks c = Copy(n);
+  c.identity->to(device);
+  c.generator->to(device);
+  c.discriminator->to(device);
+  return c;
+}
+
+GclBatch OnDevice(GclBatch b, const c10::Device& device) {
+  b.image = b.image.to(device);
+  b.structure_original = b.structure_original.to(device);
+  b.structure_new = b.structure_new.to(device);
+  b.indices = b.indices.to(device);
+  return b;
+}
+
+losses::MemoryBank OnDevice(const losses::MemoryBank& m, const c10::Device& device) {
+  return losses::MemoryBank::FromSaved(m.features().to(device), m.labels());
+}
+
+void ExpectSameLosses(const StepLosses& a, const StepLosses& b) {
+  for (const auto& [x, y] : {std::pair{a.d_total, b.d_total}, {a.d_r1, b.d_r1}, {a.g_total, b.g_total},
+                             {a.g_adversarial, b.g_adversarial}, {a.recon_feature, b.recon_feature},
+                             {a.vi_instance, b.vi_instance}, {a.vi_cluster_original, b.vi_cluster_original}}) {
+    EXPECT_NEAR(x, y, 1e-12 * (1 + std::abs(x)));
+  }
+}
+
+TEST(JointStep, RunsEveryStageOnTheNetworksDeviceWithTheCpuNumbers) {
+  const c10::Device device = gcl::testing::StandInDevice();
+  const GclNetworks nets = TinyNetworks();
+  GclNetworks cpu = Copy(nets), dev = OnDevice(nets, device);
+  GclOptimizers cpu_opt(cpu, OptimizerOptions{}), dev_opt(dev, OptimizerOptions{});
+  losses::MemoryBank cpu_memory = MakeMemory();
+  losses::MemoryBank dev_memory = OnDevice(cpu_memory, device);
+  const GclBatch batch = MakeBatch();
+  const GclBatch dev_batch = OnDevice(batch, device);
+  torch::Generator cpu_rng = Rng(3), dev_rng = Rng(3);
+  for (const Stage stage : {Stage::kGanWarmup, Stage::kJoint, Stage::kJoint}) {
+    const bool joint = stage == Stage::kJoint;
+    const StepLosses c = JointStep(cpu, cpu_opt, joint ? &cpu_memory : nullptr, batch, Options(stage), cpu_rng);
+    const StepLosses d = JointStep(dev, dev_opt, joint ? &dev_memory : nullptr, dev_batch, Options(stage), dev_rng);
+    ExpectSameLosses(c, d);
+  }
+  EXPECT_EQ(dev_memory.features().device(), device);
+  EXPECT_TRUE(torch::allclose(cpu_memory.features(), dev_memory.features().to(torch::kCPU), 0, 1e-12));
+  torch::optim::SGD cpu_sgd(cpu.identity->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  torch::optim::SGD dev_sgd(dev.identity->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  ContrastStepOptions co;
+  co.num_negatives = kNegatives;
+  for (int step = 0; step < 2; ++step) {
+    const double c = ContrastOnlyStep(cpu.identity, cpu_sgd, cpu_memory, batch.image, batch.indices, co, cpu_rng);
+    const double d =
+        ContrastOnlyStep(dev.identity, dev_sgd, dev_memory, dev_batch.image, dev_batch.indices, co, dev_rng);
+    EXPECT_NEAR(c, d, 1e-12 * (1 + std::abs(c)));
+  }
+  for (const torch::Tensor& p : dev.generator->parameters()) EXPECT_EQ(p.device(), device);
+}
+
+// What the test above guards against: a memory bank left on the CPU (or a batch that was never moved) while the
+// networks train on another device fails at once, naming both devices.
+TEST(JointStep, RefusesAMemoryOrBatchLeftOnTheCpu) {
+  const c10::Device device = gcl::testing::StandInDevice();
+  GclNetworks dev = OnDevice(TinyNetworks(), device);
+  GclOptimizers opt(dev, OptimizerOptions{});
+  losses::MemoryBank cpu_memory = MakeMemory();
+  torch::Generator rng = Rng(3);
+  const auto expect_error = [](const std::function<void()>& f, const std::string& text) {
+    try {
+      f();
+      ADD_FAILURE() << "expected std::runtime_error mentioning " << text;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+    }
+  };
+  const GclBatch dev_batch = OnDevice(MakeBatch(), device);
+  expect_error([&] { JointStep(dev, opt, &cpu_memory, dev_batch, Options(Stage::kJoint), rng); },
+               "the memory bank must live on the training device");
+  expect_error([&] { JointStep(dev, opt, nullptr, MakeBatch(), Options(Stage::kGanWarmup), rng); },
+               "GclBatch.image is on cpu, the networks on xpu:0");
+  ContrastStepOptions co;
+  co.num_negatives = kNegatives;
+  torch::optim::SGD sgd(dev.identity->parameters(), torch::optim::SGDOptions(0.01));
+  expect_error([&] { ContrastOnlyStep(dev.identity, sgd, cpu_memory, dev_batch.image, dev_batch.indices, co, rng); },
+               "the memory bank must live on the training device");
 }
 
 }  // namespace

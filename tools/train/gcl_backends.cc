@@ -252,10 +252,11 @@ std::string SaveOptimizer(torch::optim::Optimizer& optimizer) {
   return out.str();
 }
 
-void LoadOptimizer(torch::optim::Optimizer& optimizer, const std::string& bytes) {
+// The state (momentum buffers, Adam moments) is read onto `device`, where the optimizer's parameters live.
+void LoadOptimizer(torch::optim::Optimizer& optimizer, const std::string& bytes, const c10::Device& device) {
   torch::serialize::InputArchive archive;
   std::istringstream in(bytes);
-  archive.load_from(in);
+  archive.load_from(in, device);
   optimizer.load(archive);
 }
 
@@ -328,7 +329,7 @@ class GclTrainer : public actors::TrainerBackend {
 
   StepOutput Step(const proto::Batch& batch, const proto::ContrastRows& /*contrast: see gcl_backends.h*/) override {
     const torch::Tensor images = proto::DecodeTensorOrThrow(batch.images(), "Batch.images").to(device_);
-    const torch::Tensor indices = IndexTensor(batch.indices());
+    const torch::Tensor indices = IndexTensor(batch.indices()).to(device_);
     StepOutput out;
     // The warm-up of UDA mode iterates the source train set (JobBackends::warmup_set).
     const int64_t n = batch.phase() == proto::PHASE_WARMUP && source_dataset_
@@ -362,7 +363,7 @@ class GclTrainer : public actors::TrainerBackend {
         SetLr(optimizers_->generator, config_.optim().joint_generator_lr());
         SetLr(optimizers_->discriminator, config_.optim().joint_generator_lr());
         SetLr(optimizers_->identity, IdentityLr());
-        const torch::Tensor before = joint_bank_->features().index_select(0, indices.to(joint_bank_->features().device()));
+        const torch::Tensor before = joint_bank_->features().index_select(0, indices);
         if (config_.ablation().joint_mode() == proto::AblationConfig::CONTRAST_ONLY) {
           const torch::Tensor x = config_.ablation().contrast_only_augmentation() ? Augment(images, batch) : images;
           training::ContrastStepOptions co;
@@ -383,7 +384,7 @@ class GclTrainer : public actors::TrainerBackend {
         }
         // The runtime bank's mirror update (see gcl_backends.h): g = (m_new - a m_old) / (1 - a).
         const double a = config_.run().momentum();
-        const torch::Tensor after = joint_bank_->features().index_select(0, indices.to(joint_bank_->features().device()));
+        const torch::Tensor after = joint_bank_->features().index_select(0, indices);
         out.memory_update.set_version(actors::kActorProtocolVersion);
         for (int64_t i : batch.indices()) out.memory_update.add_indices(i);
         *out.memory_update.mutable_features() =
@@ -428,8 +429,9 @@ class GclTrainer : public actors::TrainerBackend {
     if (s == nullptr) throw std::runtime_error("ExtractFeatures: unknown split '" + split + "'");
     const torch::Tensor f = Extract(*s);
     if (split == "train") {
-      // Reference §5: the stage-3 memory is the eval-mode train features; the runtime's bank gets the same.
-      joint_bank_.emplace(f, torch::full({f.size(0)}, -1, torch::kInt64));
+      // Reference §5: the stage-3 memory is the eval-mode train features; the runtime's bank gets the same. The
+      // trainer's copy lives on the training device.
+      joint_bank_.emplace(f.to(device_), torch::full({f.size(0)}, -1, torch::kInt64));
     }
     if (split == "query") {
       Shared::Snapshot snap{last_phase_, last_epoch_, nets_.identity->options(), {}};
@@ -472,7 +474,7 @@ class GclTrainer : public actors::TrainerBackend {
       *f->mutable_tensor() = proto::EncodeTensor(bank.features().to(torch::kCPU).contiguous());
       proto::NamedTensor* l = m->add_tensors();
       l->set_name("labels");
-      *l->mutable_tensor() = proto::EncodeTensor(bank.labels().contiguous());
+      *l->mutable_tensor() = proto::EncodeTensor(bank.labels().to(torch::kCPU).contiguous());
     };
     if (warmup_bank_) add_bank("warmup_memory", *warmup_bank_);
     // Stage-1 clustering statistics (the runtime records clusters of the joint phase only), for a resumed run's
@@ -495,10 +497,10 @@ class GclTrainer : public actors::TrainerBackend {
     recorder_->SetStepsDone(checkpoint.global_step());  // the progress bar continues where the run stopped
     RestoreNetworks(checkpoint, &nets_);
     for (const proto::OptimizerState& s : checkpoint.optimizers()) {
-      if (s.name() == "G") LoadOptimizer(optimizers_->generator, s.state());
-      if (s.name() == "D") LoadOptimizer(optimizers_->discriminator, s.state());
-      if (s.name() == "E_id") LoadOptimizer(optimizers_->identity, s.state());
-      if (s.name() == "E_id_warmup") LoadOptimizer(*warmup_optimizer_, s.state());
+      if (s.name() == "G") LoadOptimizer(optimizers_->generator, s.state(), device_);
+      if (s.name() == "D") LoadOptimizer(optimizers_->discriminator, s.state(), device_);
+      if (s.name() == "E_id") LoadOptimizer(optimizers_->identity, s.state(), device_);
+      if (s.name() == "E_id_warmup") LoadOptimizer(*warmup_optimizer_, s.state(), device_);
     }
     for (const proto::SchedulerState& s : checkpoint.schedulers()) {
       if (s.name() == "E_id") joint_epochs_done_ = s.last_epoch();
@@ -518,7 +520,7 @@ class GclTrainer : public actors::TrainerBackend {
         if (t.name() == "labels") l = proto::DecodeTensorOrThrow(t.tensor(), name + ".labels");
       }
       if (!f.defined() || !l.defined()) throw std::runtime_error("checkpoint " + name + ": features or labels missing");
-      out->emplace(losses::MemoryBank::FromSaved(f, l));  // bit for bit: no second normalisation
+      out->emplace(losses::MemoryBank::FromSaved(f.to(device_), l));  // bit for bit: no second normalisation
     };
     bank("warmup_memory", &warmup_bank_);
     if (const proto::ModuleState* m = FindModule(checkpoint, "warmup_clusters"); m != nullptr && m->tensors_size() == 1) {
@@ -572,15 +574,17 @@ class GclTrainer : public actors::TrainerBackend {
       // UDA mode: the source's identities are the memory's labels for the whole of stage 1 (never clustered).
       std::vector<int64_t> labels;
       for (const data::ImageRecord& r : source_dataset_->train.records) labels.push_back(r.label);
-      warmup_bank_.emplace(Extract(source_dataset_->train), torch::tensor(labels, torch::kInt64));
+      warmup_bank_.emplace(Extract(source_dataset_->train).to(device_), torch::tensor(labels, torch::kInt64));
       return;
     }
     ClusterWarmupBank(Extract(dataset_->train), epoch);
   }
 
-  // Stage 1 renews its labels every epoch from the memory, as stage 3 does (reference §6).
+  // Stage 1 renews its labels every epoch from the memory, as stage 3 does (reference §6). The clusterer takes CPU
+  // features; the bank lives on the training device.
   void ClusterWarmupBank(const torch::Tensor& features, int64_t epoch) {
-    const clustering::PseudoLabels p = clustering::ComputePseudoLabels(features, ClusterOptions(config_.run()));
+    const clustering::PseudoLabels p =
+        clustering::ComputePseudoLabels(features.to(torch::kCPU), ClusterOptions(config_.run()));
     ClusterRecord rec;
     rec.phase = proto::PHASE_WARMUP;
     rec.epoch = epoch;
@@ -592,7 +596,7 @@ class GclTrainer : public actors::TrainerBackend {
     if (warmup_bank_) {
       warmup_bank_->SetLabels(labels);
     } else {
-      warmup_bank_.emplace(features, labels);
+      warmup_bank_.emplace(features.to(device_), labels);
     }
   }
 
@@ -613,7 +617,7 @@ class GclTrainer : public actors::TrainerBackend {
       clustered_ = std::count_if(pass->second.begin(), pass->second.end(), [](int64_t l) { return l >= 0; });
       shared_->joint_labels.erase(shared_->joint_labels.begin(), pass);  // the coordinator never goes back
     }
-    const torch::Tensor& labels = joint_bank_->labels();
+    const torch::Tensor labels = joint_bank_->labels().to(torch::kCPU);
     for (int i = 0; i < batch.indices_size(); ++i) {
       if (labels[batch.indices(i)].item<int64_t>() != batch.labels(i)) {
         throw std::runtime_error("joint batch " + std::to_string(batch.batch()) + " of epoch " +

@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
+#include <string>
 
 #include "actors/checkpointer.h"
 #include "actors/coordinator.h"
 #include "actors/protocol.h"
 #include "common/atomic_file.h"
+#include "common/device.h"
 #include "common/user_path.h"
 #include "tools/train/gcl_backends.h"
 #include "tools/train/reference_evals.h"
@@ -26,6 +28,13 @@ TrainResult RunTraining(const proto::TrainConfig& config, const std::string& wor
   namespace fs = std::filesystem;
   const auto start = std::chrono::steady_clock::now();
   const proto::RunConfig& run = config.run();
+  // The device is checked before anything is written, loaded or rendered: a run that asks for CUDA where this
+  // LibTorch has none stops here, not when the trainer starts after minutes of data preparation.
+  try {
+    PickDevice(run.device());
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("TrainConfig.run.device: ") + e.what());
+  }
   const fs::path out = ResolveAgainst(run.output_dir(), working_dir);
   TrainResult result;
   result.run_dir = (out / run.name()).string();
