@@ -583,6 +583,11 @@ Kernel BinaryOp(at::Tensor (*f)(const at::Tensor&, const at::Tensor&)) {
   return [f](const Context&, const Values& in, const at::Tensor&) { return Binary(in, f); };
 }
 
+// Element-wise, layout-preserving.
+Kernel UnaryOp(at::Tensor (*f)(const at::Tensor&)) {
+  return [f](const Context&, const Values& in, const at::Tensor&) { return Unary(in, f); };
+}
+
 const std::unordered_map<std::string, OpSpec>& OpTable() {
   static const auto* table = new std::unordered_map<std::string, OpSpec>{
       {"Const", {0, 0, [](const Context&, const Values&, const at::Tensor& value) { return One(value); }}},
@@ -606,12 +611,10 @@ const std::unordered_map<std::string, OpSpec>& OpTable() {
                                const at::Tensor d = a - b;
                                return d * d;
                              })}},
-      {"Relu", {1, 1, Simple([](const Context&, const Values& in) { return Unary(in, [](const at::Tensor& t) { return at::relu(t); }); })}},
-      {"Relu6", {1, 1, Simple([](const Context&, const Values& in) {
-                   return Unary(in, [](const at::Tensor& t) { return at::clamp(t, 0, 6); });
-                 })}},
-      {"Sigmoid", {1, 1, Simple([](const Context&, const Values& in) { return Unary(in, [](const at::Tensor& t) { return at::sigmoid(t); }); })}},
-      {"Sqrt", {1, 1, Simple([](const Context&, const Values& in) { return Unary(in, [](const at::Tensor& t) { return at::sqrt(t); }); })}},
+      {"Relu", {1, 1, UnaryOp([](const at::Tensor& t) { return at::relu(t); })}},
+      {"Relu6", {1, 1, UnaryOp([](const at::Tensor& t) { return at::clamp(t, 0, 6); })}},
+      {"Sigmoid", {1, 1, UnaryOp([](const at::Tensor& t) { return at::sigmoid(t); })}},
+      {"Sqrt", {1, 1, UnaryOp([](const at::Tensor& t) { return at::sqrt(t); })}},
       {"Cast", {1, 1, Simple(CastKernel)}},
       {"Shape", {1, 1, Simple(ShapeKernel)}},
       {"Reshape", {2, 2, Simple(ReshapeKernel)}},

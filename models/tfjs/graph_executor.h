@@ -10,7 +10,7 @@
 // concatenation) work on NCHW directly; shape-sensitive ops (Reshape, Shape, GatherNd, StridedSlice...) see
 // TensorFlow's layout. TensorFlow semantics are kept exactly where they differ from LibTorch's defaults:
 //   - "SAME" padding puts the odd extra pixel of a strided convolution or pooling at the bottom/right
-//     (models/tf_same_padding.h); LibTorch's symmetric padding changes MobileNetV2's features by ~114 %;
+//     (models/tf_same_padding.h); LibTorch's symmetric padding moves MoveNet's backbone map by 96 % (relative L2);
 //   - ResizeBilinear follows TF.js's formula for all three modes (half-pixel centres, align_corners, legacy);
 //   - FloorDiv rounds toward -inf; Cast to int truncates; GatherNd and StridedSlice refuse out-of-range indices.
 // Supported ops: SupportedOps(). The constructor checks the whole graph (every op known, every input present, no
