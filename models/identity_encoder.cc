@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/mobilenet_v2.h"
+
 namespace gcl::models {
 namespace {
 
@@ -94,7 +96,21 @@ torch::nn::Sequential MakeStage(int64_t* in, int64_t planes, int blocks, int64_t
 
 }  // namespace
 
+std::string BackboneName(Backbone backbone) {
+  return backbone == Backbone::kMobileNetV2 ? "mobilenet_v2" : "resnet";
+}
+
+Backbone ParseBackbone(const std::string& name) {
+  if (name == "resnet") return Backbone::kResNet;
+  if (name == "mobilenet_v2") return Backbone::kMobileNetV2;
+  throw std::runtime_error("backbone '" + name + "' is not one of resnet, mobilenet_v2");
+}
+
 void ValidateIdentityEncoderOptions(const IdentityEncoderOptions& o) {
+  if (o.backbone == Backbone::kMobileNetV2 && !(o.mobilenet_width > 0)) {
+    throw std::runtime_error("IdentityEncoderOptions.mobilenet_width: " + std::to_string(o.mobilenet_width) +
+                             " must be positive");
+  }
   BlocksPerStage(o.depth);
   const double stem = 64.0 * o.width;
   if (!(o.width > 0) || std::abs(stem - std::round(stem)) > 1e-9) {
@@ -113,6 +129,16 @@ void ValidateIdentityEncoderOptions(const IdentityEncoderOptions& o) {
 
 IdentityEncoderImpl::IdentityEncoderImpl(IdentityEncoderOptions o) : options_(o) {
   ValidateIdentityEncoderOptions(o);
+  if (o.backbone == Backbone::kMobileNetV2) {
+    features = register_module("features", MakeMobileNetV2Features({o.mobilenet_width, o.last_stride_one}));
+    input_scale = register_buffer("input_scale", torch::ones({3}));
+    input_shift = register_buffer("input_shift", torch::zeros({3}));
+    last_channels_ = kMobileNetV2LastChannels;
+    RegisterHeads();
+    InitHeads();
+    if (o.frozen_batch_norm) train(is_training());
+    return;
+  }
   const std::array<int, 4> blocks = BlocksPerStage(o.depth);
   const auto base = static_cast<int64_t>(std::llround(64.0 * o.width));
   conv1 = register_module("conv1", Conv(3, base, 7, 2, 3));
@@ -135,8 +161,7 @@ IdentityEncoderImpl::IdentityEncoderImpl(IdentityEncoderOptions o) : options_(o)
   register_module("layer3", layer3);
   register_module("layer4", layer4);
   last_channels_ = in;
-  feat = register_module("feat", torch::nn::Linear(in, o.embedding_dim));
-  feat_bn = register_module("feat_bn", torch::nn::BatchNorm1d(o.embedding_dim));
+  RegisterHeads();
 
   // torchvision's ResNet init (Kaiming normal, fan_out, for ReLU; BN weight 1, bias 0). The heads use Kaiming
   // fan_out with zero bias; a stage-1 checkpoint overwrites all of it in the reference (§2.1).
@@ -149,16 +174,36 @@ IdentityEncoderImpl::IdentityEncoderImpl(IdentityEncoderOptions o) : options_(o)
       torch::nn::init::zeros_(bn->bias);
     }
   }
+  InitHeads();
+  if (o.frozen_batch_norm) train(is_training());
+}
+
+void IdentityEncoderImpl::RegisterHeads() {
+  feat = register_module("feat", torch::nn::Linear(last_channels_, options_.embedding_dim));
+  feat_bn = register_module("feat_bn", torch::nn::BatchNorm1d(options_.embedding_dim));
+}
+
+void IdentityEncoderImpl::InitHeads() {
+  torch::NoGradGuard no_grad;
   torch::nn::init::kaiming_normal_(feat->weight, 0.0, torch::kFanOut);
   torch::nn::init::zeros_(feat->bias);
   torch::nn::init::ones_(feat_bn->weight);
   torch::nn::init::zeros_(feat_bn->bias);
 }
 
+void IdentityEncoderImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  if (!on || !options_.frozen_batch_norm) return;
+  for (auto& m : modules(/*include_self=*/false)) {
+    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) bn->eval();
+  }
+}
+
 torch::Tensor IdentityEncoderImpl::backbone(const torch::Tensor& x) {
   if (x.dim() != 4 || x.size(1) != 3) {
     throw std::runtime_error("IdentityEncoder: input must be B x 3 x H x W, got " + c10::str(x.sizes()));
   }
+  if (features) return features->forward(x * input_scale.view({1, 3, 1, 1}) + input_shift.view({1, 3, 1, 1}));
   torch::Tensor y = torch::relu(bn1(conv1(x)));
   y = torch::max_pool2d(y, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
   return layer4->forward(layer3->forward(layer2->forward(layer1->forward(y))));

@@ -49,7 +49,9 @@ void ExportIdentityEncoder(const IdentityEncoder& net, const std::string& path) 
                     {"width", FormatDouble(o.width)},
                     {"last_stride_one", o.last_stride_one ? "1" : "0"},
                     {"num_parts", std::to_string(o.num_parts)},
-                    {"embedding_dim", std::to_string(o.embedding_dim)}});
+                    {"embedding_dim", std::to_string(o.embedding_dim)},
+                    {"backbone", BackboneName(o.backbone)},
+                    {"mobilenet_width", FormatDouble(o.mobilenet_width)}});
 }
 
 IdentityEncoderOptions ExportedIdentityEncoderOptions(const Checkpoint& checkpoint, const std::string& source) {
@@ -80,6 +82,15 @@ IdentityEncoderOptions ExportedIdentityEncoderOptions(const Checkpoint& checkpoi
   o.last_stride_one = number("last_stride_one") != 0;
   o.num_parts = static_cast<int>(number("num_parts"));
   o.embedding_dim = static_cast<int>(number("embedding_dim"));
+  // Exports written before the MobileNetV2 option have neither field: they are ResNets.
+  if (checkpoint.metadata.count("backbone")) {
+    try {
+      o.backbone = ParseBackbone(field("backbone"));
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error(source + ": metadata field 'backbone': " + e.what());
+    }
+    o.mobilenet_width = number("mobilenet_width");
+  }
   try {
     ValidateIdentityEncoderOptions(o);
   } catch (const std::runtime_error& e) {

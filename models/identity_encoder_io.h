@@ -34,7 +34,9 @@ LoadReport ImportIdentityEncoderWeights(IdentityEncoder& net, const Checkpoint& 
                                         const std::string& source);
 
 // Writes all parameters and buffers of `net` as safetensors with metadata
-// {format: gcl.identity_encoder, depth, width, last_stride_one, num_parts, embedding_dim}.
+// {format: gcl.identity_encoder, depth, width, last_stride_one, num_parts, embedding_dim, backbone,
+// mobilenet_width} (exports without `backbone` are read as ResNets). frozen_batch_norm is a training choice and is
+// not stored; a loaded export is in eval mode.
 void ExportIdentityEncoder(const IdentityEncoder& net, const std::string& path);
 
 // Options stored by ExportIdentityEncoder; throws std::runtime_error naming the file and field when the metadata

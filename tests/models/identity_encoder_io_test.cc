@@ -136,6 +136,57 @@ TEST(Export, RoundTripGivesIdenticalOutputs) {
   EXPECT_EQ(a.part_code.size(1), back->part_code_dim());
 }
 
+TEST(Export, MobileNetV2RoundTripKeepsBackboneAndInputMap) {
+  IdentityEncoderOptions o;
+  o.backbone = Backbone::kMobileNetV2;
+  o.mobilenet_width = 0.5;
+  o.last_stride_one = false;
+  o.embedding_dim = 8;
+  IdentityEncoder net(o);
+  net->train();
+  net->forward(torch::randn({4, 3, 64, 32}));
+  net->eval();
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& b : net->named_buffers()) {
+      if (b.key() == "input_scale") b.value().fill_(2.0);
+      if (b.key() == "input_shift") b.value().fill_(-0.5);
+    }
+  }
+  const std::string path = TempPath("eid_mobilenet.safetensors");
+  ExportIdentityEncoder(net, path);
+  const Checkpoint file = ReadCheckpoint(path);
+  EXPECT_EQ(file.metadata.at("backbone"), "mobilenet_v2");
+  IdentityEncoder back = LoadExportedIdentityEncoder(path);
+  EXPECT_EQ(back->options().backbone, Backbone::kMobileNetV2);
+  EXPECT_EQ(back->options().mobilenet_width, 0.5);
+  EXPECT_FALSE(back->options().last_stride_one);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor x = torch::randn({2, 3, 64, 32});
+  EXPECT_TRUE(torch::equal(net->forward(x), back->forward(x)));
+}
+
+TEST(Export, ExportsWithoutABackboneFieldAreResNets) {
+  IdentityEncoder net(R18());
+  const std::string path = TempPath("eid_old.safetensors");
+  ExportIdentityEncoder(net, path);
+  Checkpoint file = ReadCheckpoint(path);
+  file.metadata.erase("backbone");
+  file.metadata.erase("mobilenet_width");
+  WriteSafetensors(path, file.tensors, file.metadata);
+  EXPECT_EQ(LoadExportedIdentityEncoder(path)->options().backbone, Backbone::kResNet);
+  file.metadata["backbone"] = "vgg";
+  file.metadata["mobilenet_width"] = "1";
+  WriteSafetensors(path, file.tensors, file.metadata);
+  try {
+    LoadExportedIdentityEncoder(path);
+    ADD_FAILURE() << "an unknown backbone was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("metadata field 'backbone': backbone 'vgg' is not one of"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Export, PlainCheckpointIsNotAnExport) {
   try {
     LoadExportedIdentityEncoder(kData + "imagenet_r18_w16.safetensors");

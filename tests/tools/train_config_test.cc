@@ -216,10 +216,11 @@ TEST(TrainConfigTest, HostileValuesAreRefusedWhenResolved) {
     return ErrorOf([&] { ResolveTrainConfig(c); });
   };
   EXPECT_EQ(error({"run.device=tpu"}),
-            "TrainConfig.run: RunConfig.device: \"tpu\" is not one of auto, cpu, cuda, cuda:N");
+            "TrainConfig.run: RunConfig.device: \"tpu\" is not one of auto, cpu, cuda, cuda:N (or xpu[:N], mps where "
+            "this LibTorch drives them)");
   EXPECT_EQ(
       error({"run.device=cuda:x"}),
-      "TrainConfig.run: RunConfig.device: \"cuda:x\": the CUDA device index must be a number (cuda:0, cuda:1, ...)");
+      "TrainConfig.run: RunConfig.device: \"cuda:x\": the device index must be a number (cuda:0, cuda:1, ...)");
   for (const std::string device : {"auto", "cpu", "cuda", "cuda:1"}) {
     EXPECT_EQ(error({"run.device=" + device}), "") << device;  // whether a GPU exists is decided at run time
   }
@@ -239,6 +240,52 @@ TEST(TrainConfigTest, HostileValuesAreRefusedWhenResolved) {
             std::string::npos);
   EXPECT_NE(error({"data.width=-8"}).find("data.height/width"), std::string::npos);
   EXPECT_NE(error({"model.width=1000"}).find("model.width: must be at most 16"), std::string::npos);
+}
+
+// The MobileNetV2 backbone option: defaults follow model.identity_init (width 1.75 and frozen batch norm for
+// MoveNet-Thunder), a TF.js model needs the mobilenet_v2 backbone, and bad values name their field.
+TEST(TrainConfigTest, BackboneOptionsResolveFromTheInit) {
+  const proto::TrainConfig tiny = LoadTrainConfig("configs/tiny.pbtxt");
+  auto resolve = [&](const std::vector<std::string>& sets) {
+    proto::TrainConfig c = tiny;
+    for (const std::string& s : sets) ApplyOverride(s, &c);
+    return ResolveTrainConfig(c).model();
+  };
+  const proto::ModelConfig plain = resolve({});
+  EXPECT_EQ(plain.backbone(), "resnet");
+  EXPECT_EQ(plain.backbone_batch_norm(), "train");
+  const proto::ModelConfig thunder =
+      resolve({"model.backbone=mobilenet_v2", "model.identity_init=movenet-thunder"});
+  EXPECT_EQ(thunder.mobilenet_width(), 1.75);
+  EXPECT_EQ(thunder.backbone_batch_norm(), "frozen");
+  const proto::ModelConfig lightning =
+      resolve({"model.backbone=mobilenet_v2", "model.identity_init=/models/movenet-lightning.json"});
+  EXPECT_EQ(lightning.mobilenet_width(), 1.0);
+  EXPECT_EQ(lightning.backbone_batch_norm(), "frozen");
+  const proto::ModelConfig scratch = resolve({"model.backbone=mobilenet_v2", "model.mobilenet_width=0.5"});
+  EXPECT_EQ(scratch.mobilenet_width(), 0.5);
+  EXPECT_EQ(scratch.backbone_batch_norm(), "train");
+  EXPECT_EQ(resolve({"model.backbone=mobilenet_v2", "model.identity_init=movenet-thunder",
+                     "model.backbone_batch_norm=train"})
+                .backbone_batch_norm(),
+            "train");
+  // A resolved config resolves to itself (what --resume and //tools/generate rely on, the latter without the init).
+  proto::TrainConfig again = tiny;
+  *again.mutable_model() = thunder;
+  again.mutable_model()->clear_identity_init();
+  EXPECT_EQ(ResolveTrainConfig(again).model().mobilenet_width(), 1.75);
+  EXPECT_EQ(ResolveTrainConfig(again).model().backbone_batch_norm(), "frozen");
+
+  auto error = [&](const std::vector<std::string>& sets) { return ErrorOf([&] { resolve(sets); }); };
+  EXPECT_NE(error({"model.backbone=vgg"}).find("model.backbone"), std::string::npos);
+  EXPECT_NE(error({"model.identity_init=movenet-thunder"}).find("model.identity_init"), std::string::npos);
+  EXPECT_NE(error({"model.backbone=mobilenet_v2", "model.mobilenet_width=-1"}).find("model.mobilenet_width"),
+            std::string::npos);
+  EXPECT_NE(error({"model.backbone_batch_norm=sometimes"}).find("model.backbone_batch_norm"), std::string::npos);
+  EXPECT_TRUE(IsTfjsIdentityInit("movenet-lightning"));
+  EXPECT_TRUE(IsTfjsIdentityInit("/x/model.json"));
+  EXPECT_FALSE(IsTfjsIdentityInit("/x/jvtc.pth"));
+  EXPECT_FALSE(IsTfjsIdentityInit(""));
 }
 
 // Paper Tab. 3's per-term rows: ablation.view_invariant_terms picks the cumulative sets of L_vi (Eq. 6), L'_vi

@@ -129,6 +129,24 @@ TEST_F(TrainE2eTest, TinyRunGoesThroughAllThreeStagesAndWritesEveryOutput) {
   EXPECT_EQ(metrics.find("\"label_recall\": null"), std::string::npos) << metrics;
 }
 
+// E_id with the MobileNetV2 backbone started from MoveNet-Thunder (fetched at build time): every stage runs and the
+// exports carry the backbone.
+TEST_F(TrainE2eTest, MobileNetE_idFromMoveNetTrainsThroughAllThreeStages) {
+  const fs::path work = WorkDir("movenet");
+  const int code = WaitForExit(
+      Start(work, {"--config=tiny", "--set", "model.backbone=mobilenet_v2", "--set", "model.identity_init=movenet-thunder"}));
+  ASSERT_EQ(code, 0) << ReadFile(work / "train.log");
+  const fs::path run = work / "runs" / "tiny";
+  ExpectCompleteOutputs(run);
+  const std::string report = ReadFile(run / "report.md");
+  EXPECT_NE(report.find("E_id MobileNetV2 width 1.75 (batch norm frozen) from movenet-thunder"), std::string::npos)
+      << report;
+  const std::string config = ReadFile(run / "config.pbtxt");
+  EXPECT_NE(config.find("backbone_batch_norm: \"frozen\""), std::string::npos) << config;
+  const std::string exported = ReadFile(run / "export" / "eid_final.safetensors");
+  EXPECT_NE(exported.find("\"backbone\":\"mobilenet_v2\""), std::string::npos);
+}
+
 TEST_F(TrainE2eTest, RunKilledAfterItsFirstCheckpointResumesToTheEnd) {
   const fs::path work = WorkDir("resume");
   const fs::path checkpoints = work / "runs" / "tiny" / "checkpoints";

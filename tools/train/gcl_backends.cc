@@ -37,6 +37,9 @@
 #include "models/generator.h"
 #include "models/identity_encoder.h"
 #include "models/identity_encoder_io.h"
+#include "models/identity_encoder_tfjs.h"
+#include "models/tfjs/bundled_models.h"
+#include "models/tfjs/graph_model.h"
 #include "proto/tensor_codec.h"
 #include "tools/extract/extract_lib.h"
 #include "tools/train/networks.h"
@@ -767,11 +770,21 @@ training::GclNetworks BuildNetworks(const proto::TrainConfig& config, const c10:
   const proto::ModelConfig& m = config.model();
   training::GclNetworks nets;
   models::IdentityEncoderOptions id;
+  id.backbone = models::ParseBackbone(m.backbone().empty() ? "resnet" : m.backbone());
   id.depth = m.depth();
   id.width = m.width();
+  id.mobilenet_width = m.mobilenet_width() > 0 ? m.mobilenet_width() : 1.0;
+  id.frozen_batch_norm = m.backbone_batch_norm() == "frozen";
   id.embedding_dim = m.embedding_dim();
   nets.identity = models::IdentityEncoder(id);
-  if (!m.identity_init().empty()) {
+  if (IsTfjsIdentityInit(m.identity_init())) {
+    const std::string json = models::tfjs::IsBundledModel(m.identity_init())
+                                 ? models::tfjs::BundledModelJson(m.identity_init())
+                                 : m.identity_init();
+    const data::Normalization& norm = data::kImageNetNorm;  // what the loaders feed E_id
+    models::ImportMoveNetBackbone(nets.identity, models::tfjs::ReadGraphModel(json),
+                                  {{norm.mean[0], norm.mean[1], norm.mean[2]}, {norm.std[0], norm.std[1], norm.std[2]}});
+  } else if (!m.identity_init().empty()) {
     models::ImportIdentityEncoderWeights(nets.identity, m.identity_init(), models::IdentityWeights::kAuto);
   }
   models::GeneratorOptions g;

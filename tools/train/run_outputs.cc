@@ -384,8 +384,15 @@ void WriteRunOutputs(const std::string& run_dir, const proto::TrainConfig& confi
   } else {
     md << "Dataset: " << describe(config.data());
   }
-  md << "; input " << config.data().height() << "x" << config.data().width() << "; E_id ResNet-" << config.model().depth()
-     << " width " << config.model().width() << "; epochs: stage 1 " << run.warmup_epochs() << ", stage 2 "
+  md << "; input " << config.data().height() << "x" << config.data().width() << "; E_id ";
+  const proto::ModelConfig& m = config.model();
+  if (m.backbone() == "mobilenet_v2") {
+    md << "MobileNetV2 width " << m.mobilenet_width() << " (batch norm " << m.backbone_batch_norm() << ")"
+       << (m.identity_init().empty() ? std::string() : " from " + m.identity_init());
+  } else {
+    md << "ResNet-" << m.depth() << " width " << m.width();
+  }
+  md << "; epochs: stage 1 " << run.warmup_epochs() << ", stage 2 "
      << run.gan_warmup_epochs() << ", stage 3 " << run.joint_epochs() << "; ablation "
      << proto::AblationConfig::JointMode_Name(config.ablation().joint_mode()) << ".\n\n";
   md << (report.completed() ? "The run completed" : "The run STOPPED: " + report.error()) << " after "

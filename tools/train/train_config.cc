@@ -16,6 +16,7 @@
 #include "actors/run_config.h"
 #include "common/read_file.h"
 #include "common/user_path.h"
+#include "models/tfjs/bundled_models.h"
 
 namespace gcl::train {
 namespace {
@@ -225,6 +226,18 @@ proto::TrainConfig ResolveTrainConfig(proto::TrainConfig c) {
   ResolveSource(&c);
 
   proto::ModelConfig& m = *c.mutable_model();
+  if (m.backbone().empty()) m.set_backbone("resnet");
+  Require(m.backbone() == "resnet" || m.backbone() == "mobilenet_v2", "model.backbone",
+          "must be resnet or mobilenet_v2, got '" + m.backbone() + "'");
+  const bool tfjs_init = IsTfjsIdentityInit(m.identity_init());
+  Require(!tfjs_init || m.backbone() == "mobilenet_v2", "model.identity_init",
+          "'" + m.identity_init() + "' is a TF.js MoveNet model: it initialises model.backbone mobilenet_v2, not " +
+              m.backbone());
+  if (m.mobilenet_width() == 0) m.set_mobilenet_width(m.identity_init() == "movenet-thunder" ? 1.75 : 1.0);
+  Positive(m.mobilenet_width(), "model.mobilenet_width");
+  if (m.backbone_batch_norm().empty()) m.set_backbone_batch_norm(tfjs_init ? "frozen" : "train");
+  Require(m.backbone_batch_norm() == "train" || m.backbone_batch_norm() == "frozen", "model.backbone_batch_norm",
+          "must be train or frozen, got '" + m.backbone_batch_norm() + "'");
   if (m.depth() == 0) m.set_depth(50);
   Require(m.depth() == 18 || m.depth() == 34 || m.depth() == 50 || m.depth() == 101, "model.depth",
           "must be 18, 34, 50 or 101, got " + std::to_string(m.depth()));
@@ -319,6 +332,13 @@ std::string TrainConfigToText(const proto::TrainConfig& config) {
   std::string text;
   google::protobuf::TextFormat::PrintToString(config, &text);
   return text;
+}
+
+bool IsTfjsIdentityInit(const std::string& identity_init) {
+  const std::string json = ".json";
+  return models::tfjs::IsBundledModel(identity_init) ||
+         (identity_init.size() > json.size() &&
+          identity_init.compare(identity_init.size() - json.size(), json.size(), json) == 0);
 }
 
 }  // namespace gcl::train

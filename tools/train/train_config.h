@@ -39,6 +39,10 @@ proto::TrainConfig ResolveTrainConfig(proto::TrainConfig config);
 
 std::string TrainConfigToText(const proto::TrainConfig& config);
 
+// Whether model.identity_init names a TF.js graph model (a bundled MoveNet name, models/tfjs/bundled_models.h, or a
+// path ending in ".json") rather than a checkpoint.
+bool IsTfjsIdentityInit(const std::string& identity_init);
+
 // The stage-3 weights of the three view-invariant terms (paper §3.2 names) that a resolved `ablation` selects:
 // 1 for a term trained, 0 for one left out (ablation.view_invariant_terms; all 0 for GENERATION_ONLY). They
 // multiply optim.memory_weight (training::LossWeights::vi_*).
