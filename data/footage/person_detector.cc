@@ -11,7 +11,7 @@ namespace gcl::data {
 
 std::string HogOptionsToText(const HogOptions& options) {
   std::ostringstream text;
-  text.precision(17);
+  text.precision(12);  // readable in the stamp, and finer than any setting anyone would tell apart
   text << "upscale " << options.upscale << " scale_step " << options.scale_step << " levels " << options.levels
        << " window_stride " << options.window_stride << " hit_threshold " << options.hit_threshold << " merge_iou "
        << options.merge_iou << " min_support " << options.min_support;

@@ -46,7 +46,7 @@ struct Candidate {
 
 std::string TrackerOptionsToText(const TrackerOptions& options) {
   std::ostringstream text;
-  text.precision(17);
+  text.precision(12);  // readable in the stamp, and finer than any setting anyone would tell apart
   text << "max_gap " << options.max_gap << " max_centre_shift " << options.max_centre_shift << " max_height_ratio "
        << options.max_height_ratio << " velocity_frames " << options.velocity_frames << " split_on_ambiguity "
        << (options.split_on_ambiguity ? 1 : 0) << " ambiguity_ratio " << options.ambiguity_ratio;

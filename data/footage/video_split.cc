@@ -219,7 +219,7 @@ FrameSource InMemoryFrames(std::vector<cv::Mat> frames) {
 
 std::string ViewOptionsToText(const ViewOptions& o) {
   std::ostringstream text;
-  text.precision(17);
+  text.precision(12);  // readable in the stamp, and finer than any setting anyone would tell apart
   text << "max_frames " << o.max_frames << " frame_step " << o.frame_step << " max_outside " << o.max_outside
        << " min_track_points " << o.min_track_points << " view_fraction " << o.view_fraction << " min_travel "
        << o.min_travel << " queries_per_track " << o.queries_per_track << " gallery_per_track "

@@ -67,7 +67,8 @@ using PersonDetectorFn = std::function<std::vector<Detection>(const cv::Mat& fra
 struct ViewOptions {
   int max_frames = 0;  // frames read from the video; 0 = all
   // Detect (and track) on every `frame_step`-th frame only, for speed: HOG is the slow part. On vtest.avi
-  // (10 fps) a step of 2 doubled the tracks that switch person where people cross, so the default is 1.
+  // (10 fps) a step of 2 gave four kept tracks that switch person where people cross, a step of 1 one, so the
+  // default is 1.
   // TrackerOptions::max_gap counts these sampled frames.
   int frame_step = 1;
   // A track's usable points are those whose crop lies inside the frame but for `max_outside` of its height
