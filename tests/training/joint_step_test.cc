@@ -290,6 +290,50 @@ TEST(JointStep, Stage3MatchesReferenceIterationAndTrainsEverything) {
   for (const auto& p : nets.discriminator->parameters()) EXPECT_TRUE(p.requires_grad());
 }
 
+// joint.identity_bn_statistics_from_real_images: the step computes exactly what the reference does (train-mode
+// batch statistics everywhere), but E_id's running statistics move as if only the real batch had been seen.
+TEST(JointStep, RealImageBatchNormStatisticsLeaveTheStepAndSkipGeneratedImages) {
+  GclNetworks nets = TinyNetworks();
+  GclNetworks reference = Copy(nets);
+  GclNetworks real_only = Copy(nets);
+  GclOptimizers opt(nets, OptimizerOptions{});
+  GclOptimizers reference_opt(reference, OptimizerOptions{});
+  losses::MemoryBank memory = MakeMemory();
+  losses::MemoryBank reference_memory(memory.features().clone(), memory.labels());
+  const GclBatch batch = MakeBatch();
+  StepOptions option = Options(Stage::kJoint);
+  option.identity_bn_statistics_from_real_images = true;
+
+  torch::Generator rng = Rng(42), reference_rng = Rng(42);
+  const StepLosses ours = JointStep(nets, opt, &memory, batch, option, rng);
+  const StepLosses theirs = JointStep(reference, reference_opt, &reference_memory, batch, Options(Stage::kJoint),
+                                      reference_rng);
+  ExpectLossesEqual(ours, theirs);
+  ExpectClose(Snapshot(*nets.identity, true), Snapshot(*reference.identity, true), "E_id gradient");
+  ExpectClose(Snapshot(*nets.generator, true), Snapshot(*reference.generator, true), "G gradient");
+
+  // One train-mode pass over the real images alone moves the running statistics as the step did.
+  real_only.identity->train();
+  {
+    torch::NoGradGuard no_grad;
+    real_only.identity->forward_parts(batch.image);
+  }
+  int buffers = 0;
+  for (const auto& b : nets.identity->named_buffers()) {
+    if (b.key().find("running_") == std::string::npos) continue;
+    ++buffers;
+    const torch::Tensor expected = real_only.identity->named_buffers()[b.key()];
+    EXPECT_TRUE(torch::allclose(b.value(), expected, 1e-9, 1e-12)) << b.key();
+    // The reference's running statistics also absorbed the generated images.
+    EXPECT_FALSE(torch::allclose(reference.identity->named_buffers()[b.key()], expected, 1e-9, 1e-12)) << b.key();
+  }
+  EXPECT_GT(buffers, 10);
+  // The momenta are restored after the step.
+  for (const auto& m : nets.identity->modules()) {
+    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) EXPECT_EQ(bn->options.momentum(), 0.1);
+  }
+}
+
 // Paper Tab. 3's first per-term row and a weighting with the other two terms on (each term is on in one case and
 // off in the other): a term of weight 0 contributes nothing (the step equals the reference iteration written
 // without it, gradients included), the others keep the positives and negatives of the full run's random stream

@@ -53,6 +53,8 @@ namespace {
 namespace fs = std::filesystem;
 using actors::StepOutput;
 
+}  // namespace
+
 std::string DefaultCacheDir() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
     return std::string(xdg) + "/gcl";
@@ -60,6 +62,8 @@ std::string DefaultCacheDir() {
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') return std::string(home) + "/.cache/gcl";
   return (fs::temp_directory_path() / "gcl-cache").string();
 }
+
+namespace {
 
 torch::Tensor IndexTensor(const google::protobuf::RepeatedField<int64_t>& values) {
   return torch::tensor(std::vector<int64_t>(values.begin(), values.end()), torch::kInt64);

@@ -38,6 +38,9 @@ namespace gcl::train {
 // world. Relative paths resolve against `working_dir`. Throws std::runtime_error naming the folder or field.
 data::ReidDataset LoadTrainData(const proto::TrainConfig& config, const std::string& working_dir);
 
+// Where generated datasets are cached when data.cache_dir is empty: $XDG_CACHE_HOME/gcl, else ~/.cache/gcl.
+std::string DefaultCacheDir();
+
 // UDA mode (warmup.mode SUPERVISED_SOURCE): the labelled source dataset of `config.source`, loaded like
 // LoadTrainData (no structure renders needed). Throws std::runtime_error naming the dataset when its train split
 // lacks identity labels or has fewer than 2 identities, or naming warmup.num_negatives when the source has fewer

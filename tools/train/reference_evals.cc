@@ -1,10 +1,19 @@
 #include "tools/train/reference_evals.h"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "clustering/evaluation.h"
 #include "clustering/reid_metrics.h"
+#include "common/device.h"
+#include "common/progress_line.h"
+#include "common/user_path.h"
+#include "data/footage/video_split.h"
 #include "data/synth/hist_matcher.h"
+#include "models/identity_encoder_io.h"
+#include "tools/extract/extract_lib.h"
+#include "tools/train/gcl_backends.h"
 
 namespace gcl::train {
 namespace {
@@ -25,18 +34,65 @@ EvalRecord ToEvalRecord(const clustering::ReidMetrics& m) {
   return e;
 }
 
-}  // namespace
-
-void AddTestSplitHistograms(const data::ReidDataset& dataset, RunRecorder* recorder) {
+void AddHistograms(const data::ReidDataset& dataset, const std::string& split, RunRecorder* recorder) {
   std::vector<std::string> query_paths, gallery_paths;
   clustering::ReidLabels query, gallery;
   Split(dataset.query, &query_paths, &query);
   Split(dataset.gallery, &gallery_paths, &gallery);
   for (const data::HistogramDescriptor& d : data::NamedHistogramDescriptors()) {
     ReferenceRecord r;
-    r.split = "test";
+    r.split = split;
     r.model = "colour histogram " + d.name;
     r.metrics = ToEvalRecord(data::EvaluateHistogramBaseline(query_paths, query, gallery_paths, gallery, d));
+    recorder->AddReference(r);
+  }
+}
+
+}  // namespace
+
+void AddTestSplitHistograms(const data::ReidDataset& dataset, RunRecorder* recorder) {
+  AddHistograms(dataset, "test", recorder);
+}
+
+void AddRealFootageCheck(const proto::TrainConfig& config, const std::string& run_dir, const std::string& working_dir,
+                         RunRecorder* recorder) {
+  const std::string& video = config.output().real_footage_video();
+  if (video.empty()) return;
+  const std::string cache =
+      config.data().cache_dir().empty() ? DefaultCacheDir() : ResolveAgainst(config.data().cache_dir(), working_dir);
+  std::filesystem::create_directories(cache);
+  std::string folder;
+  {
+    // The first run cuts the split (HOG over every frame: a minute or two on 2 cores); later runs reuse it.
+    ProgressLine bar("real-footage split from " + video, "frames");
+    folder = data::EnsureVideoSplit(ResolveAgainst(video, working_dir), cache,
+                                    [&bar](const std::string&, size_t done, size_t total) { bar.Update(done, total); });
+  }
+  const data::ReidDataset dataset = data::LoadMarket1501(folder);
+  const std::string split = "real footage";
+  AddHistograms(dataset, split, recorder);
+  std::vector<std::string> query_paths, gallery_paths;
+  clustering::ReidLabels query, gallery;
+  Split(dataset.query, &query_paths, &query);
+  Split(dataset.gallery, &gallery_paths, &gallery);
+  extract::ExtractOptions options;
+  options.height = config.data().height();
+  options.width = config.data().width();
+  options.batch_size = config.data().eval_batch_size();
+  const c10::Device device = PickDevice(config.run().device());
+  for (const auto& [file, name] : {std::pair<std::string, std::string>{"eid_stage1.safetensors", "E_id after stage 1"},
+                                   {"eid_final.safetensors", "GCL (last epoch)"}}) {
+    const std::string path = run_dir + "/export/" + file;
+    if (!std::filesystem::exists(path)) continue;
+    models::IdentityEncoder net = models::LoadExportedIdentityEncoder(path);
+    net->to(device);
+    ReferenceRecord r;
+    r.split = split;
+    r.model = name;
+    r.learned = true;
+    r.metrics = ToEvalRecord(clustering::EvaluateFeatures(extract::ExtractFeatures(net, query_paths, options, device),
+                                                          extract::ExtractFeatures(net, gallery_paths, options, device),
+                                                          query, gallery));
     recorder->AddReference(r);
   }
 }

@@ -185,6 +185,16 @@ void RunRecorder::AddReference(const ReferenceRecord& record) {
   references_.push_back(record);
 }
 
+void RunRecorder::AddNote(const std::string& note) {
+  std::lock_guard<std::mutex> lock(mu_);
+  notes_.push_back(note);
+}
+
+std::vector<std::string> RunRecorder::Notes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return notes_;
+}
+
 std::vector<ReferenceRecord> RunRecorder::References() const {
   std::lock_guard<std::mutex> lock(mu_);
   return references_;
@@ -432,6 +442,7 @@ void WriteRunOutputs(const std::string& run_dir, const proto::TrainConfig& confi
       if (r.split == split) md << row_md(r.model + (r.learned ? "" : " (no learning)"), r.metrics);
     }
   }
+  for (const std::string& note : recorder.Notes()) md << "\nNote: " << note << "\n";
   bool have_quality = false;
   for (const ClusterRecord& c : recorder.Clusters()) have_quality |= std::isfinite(c.label_precision);
   if (have_quality) {

@@ -69,6 +69,9 @@ class RunRecorder {
   void AddEval(const EvalRecord& record);
   void AddClusters(const ClusterRecord& record);
   void AddReference(const ReferenceRecord& record);
+  // A sentence for report.md's notes (e.g. why a check is missing).
+  void AddNote(const std::string& note);
+  std::vector<std::string> Notes() const;
   std::vector<ReferenceRecord> References() const;
   std::optional<EvalRecord> FindEval(proto::Phase phase, int64_t epoch) const;
   std::vector<ClusterRecord> Clusters() const;
@@ -98,6 +101,7 @@ class RunRecorder {
   std::vector<EvalRecord> evals_;
   std::vector<ClusterRecord> clusters_;
   std::vector<ReferenceRecord> references_;
+  std::vector<std::string> notes_;
 };
 
 // "warmup", "gan_warmup", "joint".

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -136,6 +137,14 @@ TrainResult RunTraining(const proto::TrainConfig& config, const std::string& wor
   }
   // What GCL has to beat: the colour histograms on the same test split (a few seconds).
   AddTestSplitHistograms(*dataset, recorder.get());
+  // A check on real street video (output.real_footage_video): the run's exports and the histograms.
+  try {
+    AddRealFootageCheck(config, result.run_dir, working_dir, recorder.get());
+  } catch (const std::exception& e) {
+    // The run itself is done and its outputs must still be written: the report says why the check is missing.
+    recorder->AddNote("The real-footage check could not run: " + std::string(e.what()));
+    std::cerr << "train: the real-footage check could not run: " << e.what() << "\n";
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   WriteRunOutputs(result.run_dir, config, result.report, *recorder, seconds);
   return result;
