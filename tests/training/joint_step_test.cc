@@ -330,7 +330,9 @@ TEST(JointStep, RealImageBatchNormStatisticsLeaveTheStepAndSkipGeneratedImages) 
   EXPECT_GT(buffers, 10);
   // The momenta are restored after the step.
   for (const auto& m : nets.identity->modules()) {
-    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) EXPECT_EQ(bn->options.momentum(), 0.1);
+    if (auto* bn = m->as<torch::nn::BatchNorm2dImpl>()) {
+      EXPECT_EQ(bn->options.momentum(), 0.1);
+    }
   }
 }
 
