@@ -44,6 +44,8 @@ struct BlasInfo {
   std::string library;
   // openblas_get_config(), e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64"; empty otherwise.
   std::string config;
+  // $OPENBLAS_CORETYPE when it is set: OpenBLAS then uses that CPU's kernels instead of choosing for this one.
+  std::string forced_core;
 };
 
 // Finds which library serves BLAS in this process. It asks the dynamic linker for the sgemm_ LibTorch binds to
@@ -51,7 +53,8 @@ struct BlasInfo {
 // OpenBLAS into the process while libblas.so.3 is still the slow reference one.
 BlasInfo DetectBlas();
 
-// The one-line warning for `info` (with the fix), or an empty string when OpenBLAS serves BLAS.
+// The one-line warning for `info` (with the fix): BLAS is not OpenBLAS, or OpenBLAS's kernels are forced by
+// $OPENBLAS_CORETYPE. Empty when OpenBLAS serves BLAS with kernels of its own choice.
 std::string SlowBlasWarning(const BlasInfo& info);
 
 // Logs SlowBlasWarning(DetectBlas()) as a glog warning when it is not empty; returns DetectBlas().openblas.

@@ -106,6 +106,28 @@ TEST(DetectBlas, NamesTheLibraryLibTorchCalls) {
   EXPECT_EQ(WarnIfSlowBlas(), info.openblas);
 }
 
+TEST(SlowBlasWarning, NamesAForcedOpenBlasKernelAndHowToUndoIt) {
+  BlasInfo openblas;
+  openblas.openblas = true;
+  openblas.library = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3";
+  EXPECT_EQ(SlowBlasWarning(openblas), "");
+  openblas.forced_core = "Haswell";
+  const std::string warning = SlowBlasWarning(openblas);
+  EXPECT_THAT(warning, HasSubstr("OPENBLAS_CORETYPE=Haswell makes OpenBLAS use that CPU's kernels"));
+  EXPECT_THAT(warning, HasSubstr("unset OPENBLAS_CORETYPE"));
+  EXPECT_EQ(warning.find('\n'), std::string::npos);
+}
+
+TEST(DetectBlas, ReadsAForcedCoreTypeFromTheEnvironment) {
+  const char* before = std::getenv("OPENBLAS_CORETYPE");
+  const std::string saved = before != nullptr ? before : "";
+  setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+  EXPECT_EQ(DetectBlas().forced_core, "Haswell");
+  unsetenv("OPENBLAS_CORETYPE");
+  EXPECT_EQ(DetectBlas().forced_core, "");
+  if (before != nullptr) setenv("OPENBLAS_CORETYPE", saved.c_str(), 1);
+}
+
 TEST(SlowBlasWarning, GivesTheFixOnlyWhenOpenBlasIsMissing) {
   BlasInfo reference;
   reference.library = "/usr/lib/x86_64-linux-gnu/blas/libblas.so.3";
