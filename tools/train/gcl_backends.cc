@@ -142,22 +142,29 @@ class DatasetSource : public actors::SampleSource {
                           data::ResizeKernel::kPilBicubic);
     };
     cv::Mat rgb = decode(r.path);
+    // The angle-0 render is both the swap's person mask and structure_ori in stage 3: decoded at most once.
+    cv::Mat render0;
+    const auto original_render = [&]() -> const cv::Mat& {
+      if (render0.empty()) render0 = data::DecodeLuma(r.StructurePath(0));
+      return render0;
+    };
     data::SampleRng rng(seed);
     const double swap = phase == proto::PHASE_WARMUP  ? warmup_background_swap_
                         : phase == proto::PHASE_JOINT ? joint_background_swap_
                                                       : 0.0;
     if (swap > 0.0 && rng.Bernoulli(swap)) {
       const data::ImageRecord& other = dataset_->train.records.at(rng.Below(dataset_->train.records.size()));
-      const cv::Mat mask = data::ForegroundMask(data::DecodeLuma(r.StructurePath(0)), static_cast<int>(height_),
-                                                static_cast<int>(width_));
+      const cv::Mat mask =
+          data::ForegroundMask(original_render(), static_cast<int>(height_), static_cast<int>(width_));
       rgb = data::SwapBackground(rgb, mask, decode(other.path));
     }
     data::NormalizeToChw(rgb, data::kImageNetNorm, image);
     if (structure_ori == nullptr && structure_new == nullptr) return;
     const int angle = angles_[rng.Below(angles_.size())];  // reference §3: one random new view per sample
     auto luma = [&](int a, float* out) {
-      const cv::Mat s = data::Resize(data::DecodeLuma(r.StructurePath(a)), static_cast<int>(height_),
-                                     static_cast<int>(width_), data::ResizeKernel::kPilBicubic);
+      const cv::Mat s = data::Resize(a == 0 ? original_render() : data::DecodeLuma(r.StructurePath(a)),
+                                     static_cast<int>(height_), static_cast<int>(width_),
+                                     data::ResizeKernel::kPilBicubic);
       data::NormalizeToChw(s, data::kStructureNorm, out);
     };
     if (structure_ori != nullptr) luma(0, structure_ori);
