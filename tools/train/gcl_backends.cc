@@ -945,11 +945,12 @@ actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::share
   b.evaluate = [shared, recorder, query, gallery, run_dir](const proto::Tensor& q, const proto::Tensor& g) {
     const clustering::ReidMetrics m = clustering::EvaluateFeatures(proto::DecodeTensorOrThrow(q, "query features"),
                                                                    proto::DecodeTensorOrThrow(g, "gallery features"), query, gallery);
+    const EvalRecord record = MakeEvalRecord(m);
     proto::EvalReport report;
     report.set_version(actors::kActorProtocolVersion);
-    report.set_mean_ap(m.map);
-    report.set_mean_inp(m.minp);
-    for (int k = 1; k <= 10; ++k) report.add_cmc(m.Rank(k));
+    report.set_mean_ap(record.map);
+    report.set_mean_inp(record.minp);
+    for (double c : record.cmc) report.add_cmc(c);
     std::optional<Shared::Snapshot> snap;
     {
       std::lock_guard<std::mutex> lock(shared->mu);
@@ -959,8 +960,9 @@ actors::JobBackends MakeJobBackends(const proto::TrainConfig& config, std::share
       }
     }
     if (snap) {
-      EvalRecord rec{snap->phase, snap->epoch, m.map, m.minp, {}};
-      for (int k = 1; k <= 10; ++k) rec.cmc.push_back(m.Rank(k));
+      EvalRecord rec = record;
+      rec.phase = snap->phase;
+      rec.epoch = snap->epoch;
       recorder->AddEval(rec);
       bool best = false;
       {

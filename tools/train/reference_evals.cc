@@ -18,32 +18,33 @@
 namespace gcl::train {
 namespace {
 
-void Split(const data::ReidSplit& split, std::vector<std::string>* paths, clustering::ReidLabels* labels) {
-  for (const data::ImageRecord& r : split.records) {
-    paths->push_back(r.path);
-    labels->pids.push_back(r.pid);
-    labels->camids.push_back(r.camid);
-  }
-}
-
-EvalRecord ToEvalRecord(const clustering::ReidMetrics& m) {
-  EvalRecord e;
-  e.map = m.map;
-  e.minp = m.minp;
-  for (int k = 1; k <= 10; ++k) e.cmc.push_back(m.Rank(k));
-  return e;
-}
-
-void AddHistograms(const data::ReidDataset& dataset, const std::string& split, RunRecorder* recorder) {
+// A test split as the matchers take it: image paths and labels of the query and the gallery.
+struct SplitLists {
   std::vector<std::string> query_paths, gallery_paths;
   clustering::ReidLabels query, gallery;
-  Split(dataset.query, &query_paths, &query);
-  Split(dataset.gallery, &gallery_paths, &gallery);
+};
+
+SplitLists ListsOf(const data::ReidDataset& dataset) {
+  SplitLists lists;
+  const auto add = [](const data::ReidSplit& split, std::vector<std::string>* paths, clustering::ReidLabels* labels) {
+    for (const data::ImageRecord& r : split.records) {
+      paths->push_back(r.path);
+      labels->pids.push_back(r.pid);
+      labels->camids.push_back(r.camid);
+    }
+  };
+  add(dataset.query, &lists.query_paths, &lists.query);
+  add(dataset.gallery, &lists.gallery_paths, &lists.gallery);
+  return lists;
+}
+
+void AddHistograms(const SplitLists& lists, const std::string& split, RunRecorder* recorder) {
   for (const data::HistogramDescriptor& d : data::NamedHistogramDescriptors()) {
     ReferenceRecord r;
     r.split = split;
     r.model = "colour histogram " + d.name;
-    r.metrics = ToEvalRecord(data::EvaluateHistogramBaseline(query_paths, query, gallery_paths, gallery, d));
+    r.metrics = MakeEvalRecord(
+        data::EvaluateHistogramBaseline(lists.query_paths, lists.query, lists.gallery_paths, lists.gallery, d));
     recorder->AddReference(r);
   }
 }
@@ -51,7 +52,7 @@ void AddHistograms(const data::ReidDataset& dataset, const std::string& split, R
 }  // namespace
 
 void AddTestSplitHistograms(const data::ReidDataset& dataset, RunRecorder* recorder) {
-  AddHistograms(dataset, "test", recorder);
+  AddHistograms(ListsOf(dataset), "test", recorder);
 }
 
 void AddRealFootageCheck(const proto::TrainConfig& config, const std::string& run_dir, const std::string& working_dir,
@@ -70,11 +71,8 @@ void AddRealFootageCheck(const proto::TrainConfig& config, const std::string& ru
   }
   const data::ReidDataset dataset = data::LoadMarket1501(folder);
   const std::string split = "real footage";
-  AddHistograms(dataset, split, recorder);
-  std::vector<std::string> query_paths, gallery_paths;
-  clustering::ReidLabels query, gallery;
-  Split(dataset.query, &query_paths, &query);
-  Split(dataset.gallery, &gallery_paths, &gallery);
+  const SplitLists lists = ListsOf(dataset);
+  AddHistograms(lists, split, recorder);
   extract::ExtractOptions options;
   options.height = config.data().height();
   options.width = config.data().width();
@@ -90,9 +88,9 @@ void AddRealFootageCheck(const proto::TrainConfig& config, const std::string& ru
     r.split = split;
     r.model = name;
     r.learned = true;
-    r.metrics = ToEvalRecord(clustering::EvaluateFeatures(extract::ExtractFeatures(net, query_paths, options, device),
-                                                          extract::ExtractFeatures(net, gallery_paths, options, device),
-                                                          query, gallery));
+    r.metrics = MakeEvalRecord(clustering::EvaluateFeatures(
+        extract::ExtractFeatures(net, lists.query_paths, options, device),
+        extract::ExtractFeatures(net, lists.gallery_paths, options, device), lists.query, lists.gallery));
     recorder->AddReference(r);
   }
 }

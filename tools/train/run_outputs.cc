@@ -15,6 +15,16 @@
 #include "tools/train/train_config.h"
 
 namespace gcl::train {
+
+EvalRecord MakeEvalRecord(const clustering::ReidMetrics& metrics, proto::Phase phase, int64_t epoch) {
+  EvalRecord e;
+  e.phase = phase;
+  e.epoch = epoch;
+  e.map = metrics.map;
+  e.minp = metrics.minp;
+  for (int k = 1; k <= 10; ++k) e.cmc.push_back(metrics.Rank(k));
+  return e;
+}
 namespace {
 
 namespace fs = std::filesystem;

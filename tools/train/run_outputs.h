@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "clustering/reid_metrics.h"
 #include "proto/actor_protocol.pb.h"
 #include "proto/train_config.pb.h"
 
@@ -34,6 +35,10 @@ struct EvalRecord {
   double minp = 0;
   std::vector<double> cmc;  // cmc[k] = rank-(k+1)
 };
+
+// The report's row for ReID metrics: mAP, mINP and CMC ranks 1-10 (every evaluation a run reports goes through it).
+EvalRecord MakeEvalRecord(const clustering::ReidMetrics& metrics, proto::Phase phase = proto::PHASE_UNSPECIFIED,
+                          int64_t epoch = 0);
 
 struct ClusterRecord {
   proto::Phase phase = proto::PHASE_UNSPECIFIED;
