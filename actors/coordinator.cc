@@ -27,6 +27,7 @@
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <functional>
 #include <ctime>
 #include <exception>
 #include <memory>
@@ -206,21 +207,32 @@ void SendToClusterer(CoordActor* self, BankSnapshotMsg snapshot) {
 }
 
 // Clusters the bank as it stands now (its snapshot is taken before any later update reaches the bank).
+void InitBank(CoordActor* self, std::function<void()> then);
+
 void RequestClustering(CoordActor* self) {
   auto& st = self->state;
   st.clustering = true;
   st.pending_ready = false;
   const int64_t epoch = st.epoch;
-  self->request(st.bank, st.timeout, snapshot_atom::value)
-      .then(
-          [=](BankSnapshotMsg& snapshot) {
-            snapshot.value.set_epoch(epoch);
-            SendToClusterer(self, std::move(snapshot));
-          },
-          [=](caf::error& error) {
-            self->state.clustering = false;
-            Stop(self, "memory bank snapshot: " + DescribeError(error));
-          });
+  auto snapshot_and_cluster = [=] {
+    self->request(self->state.bank, self->state.timeout, snapshot_atom::value)
+        .then(
+            [=](BankSnapshotMsg& snapshot) {
+              snapshot.value.set_epoch(epoch);
+              SendToClusterer(self, std::move(snapshot));
+            },
+            [=](caf::error& error) {
+              self->state.clustering = false;
+              Stop(self, "memory bank snapshot: " + DescribeError(error));
+            });
+  };
+  // run.refresh_memory_each_epoch: the memory is made anew from the train features before it is clustered
+  // (epoch 0's memory was made so a moment ago).
+  if (st.config.refresh_memory_each_epoch() && epoch > 0) {
+    InitBank(self, snapshot_and_cluster);
+  } else {
+    snapshot_and_cluster();
+  }
 }
 
 // The pending labels become the ones in use (sent to the bank before the epoch's plan, so the trainer's first
@@ -275,15 +287,19 @@ void StartEpoch(CoordActor* self) {
   self->send(st.loader, plan_atom::value, Wrap(std::move(plan)));
 }
 
-void InitBank(CoordActor* self) {
+// Reference §5: at the start of stage 3 the memory is the eval-mode features of the train set, in order (and,
+// with run.refresh_memory_each_epoch, again before every later clustering). The trainer makes its own copy of
+// the memory from the same features; the bank actor gets them with the labels in use, and `then` runs.
+void InitBank(CoordActor* self, std::function<void()> then) {
   auto& st = self->state;
-  // Reference §5: at the start of stage 3 the memory is the eval-mode features of the train set, in order.
   self->request(st.trainer, caf::infinite, extract_atom::value, std::string("train"))
       .then(
           [=](TensorMsg& features) {
             proto::BankSnapshot snapshot;
             snapshot.set_version(kActorProtocolVersion);
             *snapshot.mutable_features() = std::move(features.value);
+            // A refresh keeps the labels in use (run.train_on_stale_labels may train another epoch with them).
+            if (self->state.have_labels) *snapshot.mutable_labels() = self->state.labels.labels();
             if (snapshot.features().shape_size() != 2 || snapshot.features().shape(0) != self->state.num_samples) {
               Stop(self, "trainer: train features do not have one row per sample (" +
                              std::to_string(self->state.num_samples) + ")");
@@ -293,7 +309,7 @@ void InitBank(CoordActor* self) {
                 .then(
                     [=] {
                       self->state.bank_ready = true;
-                      NextEpoch(self);
+                      then();
                     },
                     [=](caf::error& error) { Stop(self, "memory bank init: " + DescribeError(error)); });
           },
@@ -314,7 +330,7 @@ void NextEpoch(CoordActor* self) {
     return;
   }
   if (!st.bank_ready) {
-    InitBank(self);
+    InitBank(self, [=] { NextEpoch(self); });
     return;
   }
   if (st.config.train_on_stale_labels() && st.have_labels) {

@@ -156,7 +156,9 @@ class ToyTrainer : public TrainerBackend {
       std::vector<float> f = Feature(colour);
       all.insert(all.end(), f.begin(), f.end());
     }
-    return FloatTensor({n, kDim}, all);
+    proto::Tensor features = FloatTensor({n, kDim}, all);
+    if (on_extract) on_extract(split, features);
+    return features;
   }
   void Save(proto::Checkpoint* checkpoint) override {
     proto::ModuleState* module = checkpoint->add_networks();
@@ -181,6 +183,8 @@ class ToyTrainer : public TrainerBackend {
   std::function<void(int64_t)> on_step;
   // Called with every batch, e.g. to see which clustering pass a joint batch names (Batch.labels_epoch).
   std::function<void(const proto::Batch&)> on_batch;
+  // Called with every extraction's split and features.
+  std::function<void(const std::string&, const proto::Tensor&)> on_extract;
 
  private:
   static double phase_factor(const proto::Batch& batch) { return static_cast<double>(batch.phase()); }
@@ -286,7 +290,10 @@ class ToyBank : public BankBackend {
 struct ToyCluster {
   std::shared_ptr<std::atomic<int>> calls = std::make_shared<std::atomic<int>>(0);
   int failures = 0;  // the first `failures` passes throw
+  // Called with every snapshot a pass clusters.
+  std::function<void(const proto::BankSnapshot&)> on_snapshot;
   proto::PseudoLabels operator()(const proto::BankSnapshot& bank, const proto::RunConfig&) const {
+    if (on_snapshot) on_snapshot(bank);
     const int call = (*calls)++;
     if (call < failures) throw std::runtime_error("DBSCAN: simulated failure in pass " + std::to_string(call));
     const std::vector<float> f = Floats(bank.features());

@@ -209,6 +209,61 @@ TEST_F(RuntimeTest, StaleLabelOptionStartsJointEpochsWithoutWaitingAndStillCompl
   EXPECT_LE(cluster.calls->load(), 3);
 }
 
+// run.refresh_memory_each_epoch: every clustering pass after the first sees the memory made anew from the
+// trainer's train features of that moment, not the momentum memory; without it the train set is extracted once.
+TEST_F(RuntimeTest, RefreshOptionClustersFreshTrainFeaturesEveryJointEpoch) {
+  for (const bool refresh : {false, true}) {
+    SCOPED_TRACE(refresh ? "refresh" : "momentum memory");
+    auto source = std::make_shared<ToySource>(16);
+    struct Log {
+      std::mutex mu;
+      std::vector<std::string> extracted;   // train features, in order
+      std::vector<std::string> clustered;   // snapshot features, in order
+      std::vector<int> extracted_before;    // train extractions done when each pass started
+    };
+    auto log = std::make_shared<Log>();
+    ToyCluster cluster;
+    cluster.on_snapshot = [log](const proto::BankSnapshot& bank) {
+      std::lock_guard<std::mutex> lock(log->mu);
+      log->clustered.push_back(bank.features().data());
+      log->extracted_before.push_back(static_cast<int>(log->extracted.size()));
+    };
+    proto::RunConfig config = SmallConfig();
+    config.set_joint_epochs(3);
+    config.set_refresh_memory_each_epoch(refresh);
+    JobBackends backends = Backends(source, cluster);
+    auto make_toy = backends.make_trainer;
+    backends.make_trainer = [make_toy, log]() -> std::unique_ptr<TrainerBackend> {
+      std::unique_ptr<TrainerBackend> trainer = make_toy();
+      static_cast<ToyTrainer*>(trainer.get())->on_extract = [log](const std::string& split, const proto::Tensor& f) {
+        if (split != "train") return;
+        std::lock_guard<std::mutex> lock(log->mu);
+        log->extracted.push_back(f.data());
+      };
+      return trainer;
+    };
+    const proto::RunReport report =
+        Run(SpawnCoordinator(system_, config, backends, TempDir(refresh ? "refresh" : "no_refresh"), false));
+    ASSERT_TRUE(report.completed()) << report.error();
+    std::lock_guard<std::mutex> lock(log->mu);
+    ASSERT_EQ(log->clustered.size(), 3u);
+    ASSERT_EQ(log->extracted.size(), refresh ? 3u : 1u);
+    // Pass 0 clusters the memory as stage 3 made it.
+    EXPECT_EQ(log->extracted_before[0], 1);
+    EXPECT_EQ(log->clustered[0], log->extracted[0]);
+    for (size_t pass = 1; pass < 3; ++pass) {
+      if (refresh) {
+        // Made anew just before this pass, from the trainer's features after the previous epoch's steps.
+        EXPECT_EQ(log->extracted_before[pass], static_cast<int>(pass + 1));
+        EXPECT_EQ(log->clustered[pass], log->extracted[pass]);
+        EXPECT_NE(log->extracted[pass], log->extracted[pass - 1]);
+      } else {
+        EXPECT_NE(log->clustered[pass], log->extracted[0]);  // the momentum memory moved on
+      }
+    }
+  }
+}
+
 TEST_F(RuntimeTest, BackendWithItsOwnMemoryGetsNoContrastRowsAndTheBankStillMirrorsItsUpdates) {
   auto source = std::make_shared<ToySource>(16);
   JobBackends with_rows = Backends(source, ToyCluster{});

@@ -444,8 +444,10 @@ class GclTrainer : public actors::TrainerBackend {
     const torch::Tensor f = Extract(*s);
     if (split == "train") {
       // Reference §5: the stage-3 memory is the eval-mode train features; the runtime's bank gets the same. The
-      // trainer's copy lives on the training device.
+      // trainer's copy lives on the training device. Made anew (run.refresh_memory_each_epoch), it takes its
+      // labels again from the next batch's clustering pass.
       joint_bank_.emplace(f.to(device_), torch::full({f.size(0)}, -1, torch::kInt64));
+      joint_labels_epoch_ = -1;
     }
     if (split == "query") {
       Shared::Snapshot snap{last_phase_, last_epoch_, nets_.identity->options(), {}};
