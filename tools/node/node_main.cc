@@ -34,7 +34,7 @@ constexpr char kAbout[] = R"(
       of its config resolve against --work_dir. The worker checks every job itself: its run folder must lie inside
       --work_dir, its data, mesh renders, synthetic-world cache and model.identity_init inside --work_dir or one of
       --data_roots. A job running longer than --job_limit_s is answered as failed and the worker process ends.
-      --threads: LibTorch threads (0: the CPUs minus the loader workers).
+      --threads: LibTorch threads (0: every CPU of the process, or $GCL_NUM_THREADS).
 
   node --role=coordinator --workers=HOST:PORT,... [--out_dir=runs/distributed] [--max_attempts=2]
        [--job_timeout_s=604800] [--overwrite] [--secret_file=FILE] [--max_message_mb=512]

@@ -141,8 +141,8 @@ std::string RunTrainJob(const std::string& payload, const TrainWorkerLimits& lim
   }
   const proto::TrainConfig config = train::ResolveTrainConfig(job.config());
   CheckTrainJobOnWorker(job.config(), config, limits);
-  // As //:train: the loader workers decode on their own cores and LibTorch gets the rest.
-  ConfigureThreads(threads > 0 ? threads : std::max(1, DefaultThreadCount() - config.run().loader_workers()));
+  // As //:train: 0 is every CPU (or $GCL_NUM_THREADS).
+  ConfigureThreads(threads);
   std::fprintf(stderr, "train job %s: %s\n", config.run().name().c_str(), DescribeData(config).c_str());
   const train::TrainResult run =
       train::RunTraining(config, limits.work_dir, /*resume=*/false, /*interactive=*/false, job.overwrite());

@@ -64,8 +64,8 @@ void CheckTrainJobOnWorker(const proto::TrainConfig& job_config, const proto::Tr
 
 // Runs one "train" job on a worker: parses the TrainJob payload, resolves its config, checks it
 // (CheckTrainJobOnWorker), trains into <work_dir>/<run.output_dir>/<run.name> (a fresh run; a used folder only
-// with TrainJob.overwrite) with `threads` LibTorch threads (0: the CPUs minus the run's loader workers, as
-// //:train) and returns the serialized TrainJobResult. Throws std::runtime_error (which the worker returns as
+// with TrainJob.overwrite) with `threads` LibTorch threads (0: every CPU of the process or
+// $GCL_NUM_THREADS, as //:train) and returns the serialized TrainJobResult. Throws std::runtime_error (which the worker returns as
 // JobResult.ok = false with the cause) for a payload that does not parse, a bad or refused config, a used run
 // folder or missing data. A run that starts but stops early is a result (report.completed false), not an
 // exception.

@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
                "(without it a used name is refused and nothing is changed)");
     flags
         .Int("threads", &threads,
-             "LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS, else the CPUs minus\n"
-             "run.loader_workers)")
+             "LibTorch/OpenBLAS threads (0: $GCL_NUM_THREADS, else every CPU of the\n"
+             "process)")
         .Min(0)
         .Max(4096);
     if (!flags.Parse(argc, argv)) return 0;
@@ -79,11 +79,8 @@ int main(int argc, char** argv) {
         config = gcl::train::ResolveTrainConfig(config);
       }
     }
-    if (threads == 0 && std::getenv(gcl::kNumThreadsEnv) == nullptr) {
-      // The loader workers decode on their own cores; LibTorch's OpenMP threads spin-wait when the cores are
-      // oversubscribed (measured: 0.44 vs 3.1 steps/s on 2 cores with 2 vs 1 intra-op threads), so they get the rest.
-      threads = std::max(1, gcl::DefaultThreadCount() - config.run().loader_workers());
-    }
+    // 0: every CPU (or $GCL_NUM_THREADS). The loader workers sleep through the heavy steps and keep up in
+    // stage 1 (docs/performance.md, "Threads").
     gcl::ConfigureThreads(threads);
     gcl::WarnIfSlowBlas();
     const gcl::train::TrainResult result =
