@@ -1,5 +1,5 @@
 // The generative module's losses (paper Eq. 1-4) exactly as the reference computes them
-// (reference/gcl_official_code.md §4 and §4.3):
+// (reference §4 and §4.3):
 //   - L_img / L_feat: mean absolute difference to a DETACHED target (image L1 in normalised image space,
 //     feature L1 on the 8192-d part codes of x_recon and x_nv2recon against the part code of x);
 //   - LSGAN over the discriminator's 3 scales with an R1 penalty on real images (weight 0.01 per scale,

@@ -1,4 +1,4 @@
-// The contrastive module (paper §3.2, Eq. 5-8; reference/gcl_official_code.md §5): the memory bank of
+// The contrastive module (paper §3.2, Eq. 5-8; reference §5): the memory bank of
 // L2-normalised identity embeddings with its pseudo labels, the sampling of one positive and K negatives per
 // anchor by pseudo label, and the view-invariant InfoNCE losses between the original view x, the generated
 // view x'_new and the memory.
@@ -91,7 +91,7 @@ ContrastSample SampleContrast(const torch::Tensor& labels, const torch::Tensor& 
 // Which similarities give the K negative logits of the cluster_original term.
 enum class OriginalTermNegatives {
   kGeneratedView,  // f_new . M[neg] (reference code and paper Eq. 6)
-  kOriginalView,   // f . M[neg]: the alternative the paper tested and rejected ("another possibility", §3.2)
+  kOriginalView,   // f . M[neg]: the alternative the paper tested and rejected ("another possibility", paper §3.2)
 };
 
 // What the instance term's positive is.
@@ -101,8 +101,8 @@ enum class InstancePositive {
 };
 
 struct ViewInvariantOptions {
-  double temperature = 0.04;     // tau, paper §4.1 / reference §5
-  int64_t num_negatives = 8192;  // K, paper §4.1 / reference §5
+  double temperature = 0.04;     // tau, paper §4.2 / reference §5
+  int64_t num_negatives = 8192;  // K, paper §4.2 / reference §5
   OriginalTermNegatives original_term_negatives = OriginalTermNegatives::kGeneratedView;
   InstancePositive instance_positive = InstancePositive::kMemorySlot;
 };

@@ -1,4 +1,4 @@
-// Multi-scale PatchGAN discriminator D (reference/gcl_official_code.md §2.4, the reference's `MsImageDis`):
+// Multi-scale PatchGAN discriminator D (reference §2.4, the reference's `MsImageDis`):
 // three identical per-scale networks under `cnns.0`..`cnns.2` (conv1x1 3->32, conv3x3, conv3x3 s2, conv3x3,
 // conv3x3 s2 32->64, 4 residual blocks, plain conv1x1 64->1; no norm, LeakyReLU 0.2, reflect padding). Scale
 // k+1 sees the input average-pooled by AvgPool2d(3, stride 2, padding 1, count_include_pad=false).

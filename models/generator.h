@@ -1,4 +1,4 @@
-// The generator of GCL (reference/gcl_official_code.md §2.2-2.3, the reference's `AdaINGen`):
+// The generator of GCL (reference §2.2-2.3, the reference's `AdaINGen`):
 //   - E_str (`enc_content`): 1-channel structure render -> s, 128 x H/4 x W/4 (conv blocks, 4 residual blocks,
 //     ASPP with dilations 3/6/9; InstanceNorm without affine, LeakyReLU 0.2, reflect padding);
 //   - 8 MLPs (`mlp_w1..4`, `mlp_b1..4`, 2048->512->512->256) mapping the four contiguous 2048-chunks of E_id's

@@ -1,5 +1,5 @@
 // Identity encoder E_id: a torchvision-layout ResNet with last stride 1 and two heads on its last feature map
-// (reference/gcl_official_code.md §2.1, the JVTC-compatible `ft_net`):
+// (reference §2.1, the JVTC-compatible `ft_net`):
 //   - the generative part code: AdaptiveAvgPool2d((num_parts, 1)) flattened channel-major (index = c*parts+p),
 //     2048x4 -> 8192 for ResNet-50, the appearance code that drives the decoder's AdaIN MLPs;
 //   - the ReID embedding: global average pool -> Linear(C_last, 512, bias) -> BatchNorm1d(512); the test

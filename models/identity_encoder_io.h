@@ -1,4 +1,4 @@
-// Weights of the identity encoder E_id in and out (reference/gcl_official_code.md §2.1, §14 "Stage 1"):
+// Weights of the identity encoder E_id in and out (reference §2.1, §14 "Stage 1"):
 //   - import an ImageNet ResNet (torchvision or timm `.pth` / `.safetensors`: conv1, bn1, layer1..4, fc) into
 //     the backbone, or a JVTC-style stage-1 checkpoint (conv1..layer4 plus `feat`, `feat_bn`; possibly under
 //     `state_dict` and/or with a `module.` prefix) into the whole encoder. Keys the encoder lacks (fc,

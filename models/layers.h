@@ -1,4 +1,4 @@
-// Building blocks shared by the generator and the discriminator (reference/gcl_official_code.md §2.2-2.4):
+// Building blocks shared by the generator and the discriminator (reference §2.2-2.4):
 // the reference's own LayerNorm, adaptive instance normalisation, and the "Conv2dBlock" (explicit pad -> conv
 // with bias -> norm -> activation) and residual blocks built from it. State-dict names follow the MUNIT-style
 // layout the reference derives from: a block's conv is `conv`, a LayerNorm's affine is `norm.gamma`/`norm.beta`,

@@ -1,4 +1,4 @@
-// One training iteration of GCL as a library function (reference/gcl_official_code.md §4, optimizers §7):
+// One training iteration of GCL as a library function (reference §4, optimizers §7):
 //   forward  s_o, s_n = E_str(structures); feat, f = E_id(x); x_recon = G(s_o, feat); x_nv = G(s_n, feat);
 //            feat_r = E_id(x_recon); feat_nv, f_nv = E_id(x_nv); x_nv2recon = G(s_o, feat_nv);
 //            feat_c = E_id(x_nv2recon)

@@ -254,7 +254,7 @@ std::vector<RawItem> ReadMarketStyleSplit(const fs::path& dir, const std::string
       unparsable.Add(name);
       continue;
     }
-    if (parsed.pid == -1) {  // junk boxes (reference section 9; torchreid does the same)
+    if (parsed.pid == -1) {  // junk boxes (reference §9; torchreid does the same)
       ++*junk_dropped;
       continue;
     }

@@ -1,5 +1,5 @@
 // Loaders of the person re-identification benchmarks and of generic datasets, each optionally paired with GCL's
-// mesh-render folder (the structure images s_ori / s_new; reference sections 3 and 9).
+// mesh-render folder (the structure images s_ori / s_new; reference §3 and §9).
 //
 //   gcl::data::DatasetOptions options;
 //   options.mesh_dir = "/data/mesh/market";            // holds train/render/, train/render_45/, ...
@@ -93,7 +93,7 @@ enum class MsmtVersion { kAuto, kV1, kV2 };
 struct DatasetOptions {
   // GCL mesh-render root (e.g. examples/mesh/market); empty means no structure images. Train renders are
   // required: `<mesh_dir>/train/<render folder>/<image path relative to the split folder>` must exist for
-  // every angle in `render_angles` (MSMT17 keeps the pid subfolder, reference section 3).
+  // every angle in `render_angles` (MSMT17 keeps the pid subfolder, reference §3).
   std::string mesh_dir;
   std::vector<int> render_angles = {kRenderAngles.begin(), kRenderAngles.end()};
   // Attach `<mesh_dir>/test/...` renders to gallery (and query) records too; they must then exist. The reference
@@ -108,7 +108,7 @@ struct DatasetOptions {
   // epoch (data/pipeline/image_header.h).
   int64_t max_image_pixels = kDefaultMaxImagePixels;
   int threads = 1;  // for image checks
-  // Reference behaviour for MSMT17 (section 9): cameras as written, 1..15. Default: 0-based like every dataset.
+  // Reference behaviour for MSMT17 (§9): cameras as written, 1..15. Default: 0-based like every dataset.
   bool msmt_one_based_cameras = false;
   MsmtVersion msmt_version = MsmtVersion::kAuto;
   // Generic folder datasets: an ECMAScript regex with one capture group applied to the file name that yields

@@ -1,4 +1,4 @@
-// File-name and list-line parsers of the ReID benchmarks, with the field's rules (reference section 9).
+// File-name and list-line parsers of the ReID benchmarks, with the field's rules (reference §9).
 //
 //   gcl::data::MarketName n;
 //   if (gcl::data::ParseMarketName("0002_c1s1_000451_03.jpg", &n)) { /* n.pid == 2, n.camera == 1 */ }

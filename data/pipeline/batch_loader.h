@@ -1,5 +1,5 @@
 // Turns (index, label) batches into GCL's training tensors: the photo, its original-view render s_ori, a render at
-// a random new angle s_new (reference sections 3 and 4), the angle, the record index and the label.
+// a random new angle s_new (reference §3 and §4), the angle, the record index and the label.
 //
 //   gcl::data::PipelineOptions options;                // 256 x 128, angles {45..315}, no augmentation, seed 1
 //   options.threads = 2;
@@ -29,7 +29,7 @@
 namespace gcl::data {
 
 // The new-view angles s_new is drawn from, uniformly. Default: the 7 turned views 45..315 that the paper and the
-// render folders have. The reference draws randint(1, 7) * 45, i.e. 45..270 and never 315 (section 3, 13.1):
+// render folders have. The reference draws randint(1, 7) * 45, i.e. 45..270 and never 315 (§3, §13.1):
 // kReferenceNewAngles reproduces that.
 inline const std::vector<int> kAllNewAngles = {45, 90, 135, 180, 225, 270, 315};
 inline const std::vector<int> kReferenceNewAngles = {45, 90, 135, 180, 225, 270};

@@ -1,4 +1,4 @@
-// Per-image steps of the GCL input pipeline (reference section 3): decode, bicubic resize to H x W, optional
+// Per-image steps of the GCL input pipeline (reference §3): decode, bicubic resize to H x W, optional
 // traditional augmentation, normalisation into a float C x H x W buffer. OpenCV only; batch_loader.h assembles
 // tensors from these.
 //
@@ -28,7 +28,7 @@ struct Normalization {
   std::array<float, 3> std;
 };
 // torchvision Normalize after ToTensor (x / 255): ImageNet statistics for photos, 0.5 / 0.5 for the 1-channel
-// structure images, giving [-1, 1] (reference section 3).
+// structure images, giving [-1, 1] (reference §3).
 inline constexpr Normalization kImageNetNorm = {{0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}};
 inline constexpr Normalization kStructureNorm = {{0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f}};
 
@@ -40,7 +40,7 @@ enum class ResizeKernel {
   kOpenCvCubic,
 };
 
-// Traditional ReID augmentation. All off by default: GCL uses none in stages 2 and 3 (reference section 3).
+// Traditional ReID augmentation. All off by default: GCL uses none in stages 2 and 3 (reference §3).
 struct AugmentOptions {
   double flip_probability = 0.0;  // horizontal flip of the image and its structure images together
   int pad = 0;                    // zero padding on every side, then a random H x W crop (same for structures)

@@ -1,4 +1,4 @@
-// Batch samplers over (index, label) lists: shuffled batches with drop_last for training (reference section 6:
+// Batch samplers over (index, label) lists: shuffled batches with drop_last for training (reference §6:
 // batch 16, shuffle, drop_last over the clustered images) and sequential batches for feature extraction.
 //
 //   std::vector<gcl::data::Sample> clustered = ...;  // (train row, pseudo label) of non-outliers

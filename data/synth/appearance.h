@@ -5,7 +5,7 @@
 // back differ on purpose: chest prints and open jackets are seen from the front, backpacks and back prints from
 // behind, and a shoulder strap crosses both.
 //
-// The structure images of GCL stay on the naked body (reference section 3: HMR fits a body, not its bags), so
+// The structure images of GCL stay on the naked body (reference §3: HMR fits a body, not its bags), so
 // use the body mesh, not DressedBody::mesh, for RenderStructure.
 //
 //   gcl::data::DressedBody dressed = gcl::data::DressBody(mesh, identity, model, /*carrying=*/false);

@@ -2,7 +2,7 @@
 //
 // PPPP is the person id (0000 = distractor, the junk id -1 is written "-1"), C the camera (1..9), S the video
 // sequence of that camera (1..9), FFFFFF the frame number and BB the detection box index in that frame.
-// Readers in this project (and GCL's, reference section 9) take pid and camera with the regex `([-\d]+)_c(\d)`.
+// Readers in this project (and GCL's, reference §9) take pid and camera with the regex `([-\d]+)_c(\d)`.
 //
 //   gcl::data::MarketName name{/*pid=*/2, /*camera=*/1, /*sequence=*/1, /*frame=*/451, /*box=*/3};
 //   FormatMarketName(name) == "0002_c1s1_000451_03.jpg";

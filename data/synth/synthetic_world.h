@@ -3,7 +3,7 @@
 //
 // Output folder:
 //   bounding_box_train/  query/  bounding_box_test/    JPEG crops named PPPP_cCsS_FFFFFF_00.jpg (Market-1501)
-//   mesh/train/render/ render_45/ ... render_315/       grey body on white, same file names (reference section 3)
+//   mesh/train/render/ render_45/ ... render_315/       grey body on white, same file names (reference §3)
 //   mesh/test/render/  ...                              for query and bounding_box_test images
 //   ground_truth.jsonl   one line per image: split, file, pid, camera, yaw, pose, degradations, shape, outfit
 //   cameras.json         the camera installations (viewpoint, light, colour response, background)

@@ -7,7 +7,7 @@
 //   quick - the default training run on a 2-core CPU: ~130 train identities, a few thousand 128x64 crops,
 //           neutral camera colour and mild degradations (hard enough that a colour histogram gets ~6% mAP);
 //   hard  - the quick world's size with every difficulty at full strength (the histogram matcher is at chance);
-//   bench - benchmarks and longer runs: 256x128 crops (the GCL input size, reference section 3), more identities.
+//   bench - benchmarks and longer runs: 256x128 crops (the GCL input size, reference §3), more identities.
 //
 //   gcl::data::WorldSpec spec = gcl::data::WorldSpecForPreset("quick");
 //   spec.num_train_ids = 50;  // any field may be changed before generation
@@ -23,13 +23,13 @@ namespace gcl::data {
 struct WorldSpec {
   std::string preset;  // the preset this spec came from (recorded in the dataset stamp)
 
-  // Crop size written to disk. Market-1501 crops are 128x64; GCL resizes to 256x128 (reference section 3).
+  // Crop size written to disk. Market-1501 crops are 128x64; GCL resizes to 256x128 (reference §3).
   int crop_height = 128;
   int crop_width = 64;
   int supersample = 2;  // rasterizer anti-aliasing factor
 
   // Identities. Train and test identities are disjoint; distractors are gallery images with pid 0 ("0000" in
-  // Market-1501, kept in the gallery: reference section 9).
+  // Market-1501, kept in the gallery: reference §9).
   int num_train_ids = 130;
   int num_test_ids = 100;
   int num_distractors = 100;

@@ -1,6 +1,6 @@
 // The reference's custom normalisations (AdaIN, LayerNorm) against naive double-precision loops, their gradients
 // by central finite differences, the AdaIN parameter routing of the generator, and the init rules
-// (reference/gcl_official_code.md §2.3-2.4).
+// (reference §2.3-2.4).
 #include "models/layers.h"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // Shapes and exact parameter counts of E_id, E_str, decoder + MLPs and D against
-// reference/gcl_official_code.md §2 (counts at 256x128, construction only).
+// reference §2 (counts at 256x128, construction only).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

@@ -5,7 +5,7 @@ Developer tool: users never run it; its output `data/body/assets/makehuman_body.
 into the binaries at build time (see data/body/BUILD). Uses only Python's standard library.
 
     python3 data/body/tools/convert_makehuman.py \
-        --makehuman /work/shared/bodymodel/makehuman \
+        --makehuman path/to/makehuman \
         --out data/body/assets/makehuman_body.bin
 
 What it keeps (docs/rendering.md explains the choices):

@@ -1,4 +1,4 @@
-// Every loader on small trees written here, including each kind of bad input (reference sections 3 and 9).
+// Every loader on small trees written here, including each kind of bad input (reference §3 and §9).
 #include "data/datasets/reid_dataset.h"
 
 #include <filesystem>

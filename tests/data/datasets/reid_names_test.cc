@@ -1,4 +1,4 @@
-// The name parsers against std::regex versions of the reference's patterns (section 9), on random strings and
+// The name parsers against std::regex versions of the reference's patterns (§9), on random strings and
 // on valid names.
 #include "data/datasets/reid_names.h"
 

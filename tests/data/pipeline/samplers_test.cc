@@ -18,7 +18,7 @@ std::vector<Sample> Clustered(int n) {
 TEST(ShuffledBatches, DropLastAndPermutation) {
   const std::vector<Sample> samples = Clustered(37);
   const auto batches = ShuffledBatches(samples, 16, /*seed=*/1, /*epoch=*/0);
-  ASSERT_EQ(batches.size(), 2u);  // floor(37 / 16), as iters/epoch in the reference (section 6)
+  ASSERT_EQ(batches.size(), 2u);  // floor(37 / 16), as iters/epoch in the reference (§6)
   std::set<int64_t> seen;
   for (const auto& b : batches) {
     ASSERT_EQ(b.size(), 16u);

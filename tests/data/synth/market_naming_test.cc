@@ -23,7 +23,7 @@ TEST(MarketNamingTest, ParsesBackWhatItFormats) {
 }
 
 TEST(MarketNamingTest, GclsRegexReadsPidAndCamera) {
-  // Reference section 9: pid and camera come from the regex ([-\d]+)_c(\d).
+  // Reference §9: pid and camera come from the regex ([-\d]+)_c(\d).
   const std::regex pattern(R"(([-\d]+)_c(\d))");
   std::smatch match;
   const std::string name = FormatMarketName({42, 5, 2, 1234, 0});
