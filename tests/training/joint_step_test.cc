@@ -244,7 +244,9 @@ void ExpectLossesEqual(const StepLosses& a, const StepLosses& b) {
 void ExpectWeightsChanged(const std::map<std::string, torch::Tensor>& before, const torch::nn::Module& m,
                           const std::string& what) {
   for (const auto& p : m.named_parameters()) {
-    if (p.value().dim() >= 2) EXPECT_FALSE(torch::equal(before.at(p.key()), p.value())) << what << " " << p.key();
+    if (p.value().dim() >= 2) {
+      EXPECT_FALSE(torch::equal(before.at(p.key()), p.value())) << what << " " << p.key();
+    }
   }
 }
 

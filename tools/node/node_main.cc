@@ -2,8 +2,8 @@
 // (a bank to cluster). Start workers on the machines, then one coordinator that hands them the jobs:
 //
 //   node --role=worker --port=4242 --work_dir=/scratch/gcl                     # on each machine
-//   node --role=coordinator --workers=m1:4242,m2:4242 --config=tiny --out_dir=runs/two_worlds \
-//        --job=world1 --set=data.synthetic_seed=1 --job=world2 --set=data.synthetic_seed=2
+//   node --role=coordinator --workers=m1:4242,m2:4242 --config=tiny --out_dir=runs/two_worlds
+//        --job=world1 --set=data.synthetic_seed=1 --job=world2 --set=data.synthetic_seed=2   # (one command)
 //
 // The coordinator writes <out_dir>/report.json and report.md (a row per job: baseline and GCL mAP / rank-1,
 // worker, tries, status); a worker that disappears is detected and its job re-queued on another one or reported
