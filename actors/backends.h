@@ -1,7 +1,7 @@
-// The work the actors delegate: interfaces the libraries (data/, training/, clustering/) implement and the
-// actors call. Actors own state and move messages; everything numeric happens behind these interfaces, so the
-// runtime is tested with small deterministic implementations and runs a real job with the library ones
-// (actors/gcl_backends.h binds them).
+// The work the actors delegate: interfaces the libraries (data/, training/, clustering/, evaluation/) implement
+// and the actors call. Actors own state and move messages; everything numeric happens behind these interfaces, so
+// the runtime is tested with small deterministic implementations and runs a real job with the library ones
+// (training/gcl_backends.h and training/bank_cluster_backends.h bind them).
 //
 // Every method may throw (std::runtime_error for bad input or files, c10::Error from LibTorch); the calling
 // actor catches at its boundary and reports the cause (supervision), never crashes the process.

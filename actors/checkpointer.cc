@@ -99,26 +99,6 @@ std::string WriteCheckpoint(const std::string& directory, const proto::Checkpoin
   return path.string();
 }
 
-bool ReadLatestCheckpoint(const std::string& directory, proto::Checkpoint* checkpoint) {
-  const fs::path dir(directory);
-  if (!fs::exists(dir / kLatest)) return false;
-  std::string name = ReadFile(dir / kLatest);
-  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
-  if (name.rfind(kPrefix, 0) != 0 || name.find('/') != std::string::npos) {
-    throw std::runtime_error((dir / kLatest).string() + " names '" + name + "', not a checkpoint file");
-  }
-  const fs::path path = dir / name;
-  const std::string bytes = ReadFile(path);
-  if (!checkpoint->ParseFromString(bytes)) {
-    throw std::runtime_error(path.string() + ": " + std::to_string(bytes.size()) +
-                             " bytes that do not parse as a gcl.proto.Checkpoint");
-  }
-  if (std::string problem = ValidateCheckpoint(*checkpoint); !problem.empty()) {
-    throw std::runtime_error(path.string() + ": " + problem);
-  }
-  return true;
-}
-
 namespace {
 
 // Reads and validates one checkpoint file; throws naming the file and the problem.
@@ -134,6 +114,18 @@ void ReadCheckpointFile(const fs::path& path, proto::Checkpoint* checkpoint) {
 }
 
 }  // namespace
+
+bool ReadLatestCheckpoint(const std::string& directory, proto::Checkpoint* checkpoint) {
+  const fs::path dir(directory);
+  if (!fs::exists(dir / kLatest)) return false;
+  std::string name = ReadFile(dir / kLatest);
+  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  if (name.rfind(kPrefix, 0) != 0 || name.find('/') != std::string::npos) {
+    throw std::runtime_error((dir / kLatest).string() + " names '" + name + "', not a checkpoint file");
+  }
+  ReadCheckpointFile(dir / name, checkpoint);
+  return true;
+}
 
 bool ReadNewestValidCheckpoint(const std::string& directory, proto::Checkpoint* checkpoint, CheckpointChoice* choice) {
   const fs::path dir(directory);

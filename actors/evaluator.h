@@ -1,4 +1,4 @@
-// The evaluator: computes retrieval metrics (an EvalFn over clustering/'s metrics, reference §8) from query and
+// The evaluator: computes retrieval metrics (an EvalFn over evaluation/'s metrics, reference §8) from query and
 // gallery features the coordinator got from the trainer, on its own thread, while the next epoch trains.
 //
 //   self->request(evaluator, timeout, evaluate_atom::value, query_features, gallery_features)

@@ -11,6 +11,7 @@
 
 #include "actors/protocol.h"
 #include "actors/validate.h"
+#include "common/splitmix64.h"
 
 namespace gcl::actors {
 namespace {
@@ -248,11 +249,8 @@ int64_t BatchesInEpoch(const proto::EpochPlan& plan) {
 }
 
 uint64_t SampleSeed(uint64_t epoch_seed, int64_t index) {
-  // splitmix64 of the pair: nearby indices get unrelated seeds.
-  uint64_t z = epoch_seed + 0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(index) + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
+  // Output `index` of the SplitMix64 stream seeded with the epoch's seed: nearby indices get unrelated seeds.
+  return SplitMix64(epoch_seed + kSplitMix64Increment * static_cast<uint64_t>(index));
 }
 
 caf::actor SpawnLoaderPool(caf::actor_system& system, std::shared_ptr<SampleSource> source, int workers,

@@ -14,7 +14,6 @@
 #include <thread>
 
 #include "actors/basp_guard.h"
-#include "actors/gcl_backends.h"
 #include "actors/protocol.h"
 #include "actors/run_config.h"
 #include "clustering/feature_io.h"
@@ -116,10 +115,6 @@ void ServeJobs(const WorkerFlags& flags, const NodeSecret& secret, JobRegistry r
   std::printf("port %u\n", static_cast<unsigned>(bound));
   std::fflush(stdout);
   for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
-}
-
-void AddClusterJob(int threads, JobRegistry* registry) {
-  (*registry)["cluster"] = [threads](const std::string& payload) { return RunClusterJob(payload, threads); };
 }
 
 proto::JobReport RunJobsOnNodes(const proto::ClusterConfig& config, const std::vector<proto::JobSpec>& jobs,

@@ -93,9 +93,6 @@ NodeSecret ApplySecurityFlags(const SecurityFlags& security);
 // Throws when publishing fails.
 [[noreturn]] void ServeJobs(const WorkerFlags& flags, const NodeSecret& secret, JobRegistry registry);
 
-// The "cluster" job kind (ClusterJob payload in, PseudoLabels out; actors/gcl_backends.h RunClusterJob).
-void AddClusterJob(int threads, JobRegistry* registry);
-
 // Runs `jobs` on the workers of `config` from a fresh actor system with the middleman loaded, every job signed with
 // `secret`. Throws naming the job when one is larger than the message limit (ApplySecurityFlags): the workers would
 // refuse it.

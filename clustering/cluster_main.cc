@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/flags.h"
+#include "common/json.h"
 #include "common/torch_runtime.h"
 #include "common/user_path.h"
 #include "clustering/feature_io.h"
@@ -23,22 +24,31 @@ namespace gcl::clustering {
 namespace {
 
 std::string Json(const PseudoLabelStats& s, const PseudoLabelOptions& o) {
-  std::ostringstream j;
-  j.precision(10);
-  j << "{\"samples\": " << s.num_samples << ", \"clusters\": " << s.num_clusters << ", \"outliers\": "
-    << s.num_outliers << ", \"eps\": " << s.eps << ", \"eps_rule\": \""
-    << (o.eps_rule == EpsRule::kRho ? "rho" : "fixed") << "\", \"rho\": " << o.rho << ", \"k1\": " << o.k1
-    << ", \"k2\": " << o.k2 << ", \"min_samples\": " << o.min_samples
-    << ", \"jaccard_pairs_stored\": " << s.jaccard_nonzeros << ", \"cluster_size_histogram\": {";
-  bool first = true;
-  for (const auto& [size, count] : s.cluster_size_histogram) {
-    j << (first ? "" : ", ") << "\"" << size << "\": " << count;
-    first = false;
-  }
-  j << "}, \"seconds\": {\"knn\": " << s.knn_seconds << ", \"encoding\": " << s.encoding_seconds
-    << ", \"jaccard\": " << s.jaccard_seconds << ", \"eps\": " << s.eps_seconds << ", \"dbscan\": "
-    << s.dbscan_seconds << ", \"total\": " << s.total_seconds << "}}";
-  return j.str();
+  constexpr int kDigits = 10;
+  JsonObject histogram;
+  for (const auto& [size, count] : s.cluster_size_histogram) histogram.Int(std::to_string(size), count);
+  const std::string seconds = JsonObject()
+                                  .Number("knn", s.knn_seconds, kDigits)
+                                  .Number("encoding", s.encoding_seconds, kDigits)
+                                  .Number("jaccard", s.jaccard_seconds, kDigits)
+                                  .Number("eps", s.eps_seconds, kDigits)
+                                  .Number("dbscan", s.dbscan_seconds, kDigits)
+                                  .Number("total", s.total_seconds, kDigits)
+                                  .str();
+  return JsonObject()
+      .Int("samples", s.num_samples)
+      .Int("clusters", s.num_clusters)
+      .Int("outliers", s.num_outliers)
+      .Number("eps", s.eps, kDigits)
+      .String("eps_rule", o.eps_rule == EpsRule::kRho ? "rho" : "fixed")
+      .Number("rho", o.rho, kDigits)
+      .Int("k1", o.k1)
+      .Int("k2", o.k2)
+      .Int("min_samples", o.min_samples)
+      .Int("jaccard_pairs_stored", s.jaccard_nonzeros)
+      .Raw("cluster_size_histogram", histogram.str())
+      .Raw("seconds", seconds)
+      .str();
 }
 
 int Run(int argc, char** argv) {

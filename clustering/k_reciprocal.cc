@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "clustering/parallel.h"
+#include "common/parallel_for.h"
 
 namespace gcl::clustering {
 namespace {

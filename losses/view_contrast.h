@@ -100,9 +100,14 @@ enum class InstancePositive {
   kOriginalFeature,  // f_new . f, with gradients into both views (paper Eq. 7 as written)
 };
 
+// The paper's contrastive settings (paper §4.2, reference §5): the library's defaults, the joint step's and the
+// stage-1 step's. A run's values come from its RunConfig, whose zero fields fall back to the same numbers.
+inline constexpr double kDefaultTemperature = 0.04;  // tau
+inline constexpr int64_t kDefaultNumNegatives = 8192;  // K
+
 struct ViewInvariantOptions {
-  double temperature = 0.04;     // tau, paper §4.2 / reference §5
-  int64_t num_negatives = 8192;  // K, paper §4.2 / reference §5
+  double temperature = kDefaultTemperature;
+  int64_t num_negatives = kDefaultNumNegatives;
   OriginalTermNegatives original_term_negatives = OriginalTermNegatives::kGeneratedView;
   InstancePositive instance_positive = InstancePositive::kMemorySlot;
 };
@@ -128,7 +133,7 @@ ViewInvariantLosses ViewInvariantLoss(const torch::Tensor& f_original, const tor
 // (For the three-term loss with a traditional view instead of the generated one, pass E_id(TDA(x))'s normalised
 // embedding as `f_generated` to ViewInvariantLoss.)
 torch::Tensor ContrastOnlyLoss(const torch::Tensor& f, const torch::Tensor& memory, const ContrastSample& sample,
-                               double temperature = 0.04);
+                               double temperature = kDefaultTemperature);
 
 }  // namespace gcl::losses
 

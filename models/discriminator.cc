@@ -9,15 +9,8 @@ namespace gcl::models {
 namespace {
 
 Conv2dBlock Block(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
-  Conv2dBlockOptions o;
-  o.in = in;
-  o.out = out;
-  o.kernel = kernel;
-  o.stride = stride;
-  o.padding = padding;
-  o.norm = Norm::kNone;
-  o.activation = Activation::kLeakyRelu;
-  return Conv2dBlock(o);
+  // Fields in declaration order: in, out, kernel, stride, padding, dilation, norm, activation.
+  return Conv2dBlock(Conv2dBlockOptions{in, out, kernel, stride, padding, 1, Norm::kNone, Activation::kLeakyRelu});
 }
 
 }  // namespace

@@ -8,16 +8,8 @@ namespace {
 
 Conv2dBlock Block(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t padding, Norm norm,
                   Activation act, int64_t dilation = 1) {
-  Conv2dBlockOptions o;
-  o.in = in;
-  o.out = out;
-  o.kernel = kernel;
-  o.stride = stride;
-  o.padding = padding;
-  o.dilation = dilation;
-  o.norm = norm;
-  o.activation = act;
-  return Conv2dBlock(o);
+  // Fields in declaration order: in, out, kernel, stride, padding, dilation, norm, activation.
+  return Conv2dBlock(Conv2dBlockOptions{in, out, kernel, stride, padding, dilation, norm, act});
 }
 
 constexpr auto kLrelu = Activation::kLeakyRelu;

@@ -137,8 +137,8 @@ StepLosses JointStep(GclNetworks& nets, GclOptimizers& optimizers, losses::Memor
 // `optimizer`, then the memory rows `indices` move towards the batch's embeddings (Eq. 5). Returns the loss.
 // `images` and the memory live on E_id's device.
 struct ContrastStepOptions {
-  double temperature = 0.04;
-  int64_t num_negatives = 8192;
+  double temperature = losses::kDefaultTemperature;
+  int64_t num_negatives = losses::kDefaultNumNegatives;
   double memory_momentum = 0.2;
 };
 double ContrastOnlyStep(models::IdentityEncoder& identity, torch::optim::Optimizer& optimizer,

@@ -7,16 +7,16 @@
 #include <thread>
 
 #include "benchmarks/clustering/synthetic_features.h"
-#include "clustering/evaluation.h"
+#include "evaluation/evaluation.h"
 
-namespace gcl::clustering {
+namespace gcl::evaluation {
 namespace {
 
 void BM_EvaluateMarket(benchmark::State& state) {
   at::set_num_threads(static_cast<int>(std::thread::hardware_concurrency()));
   const int64_t nq = 3368, ng = 15913, ids = 751;
   at::Tensor id;
-  const at::Tensor all = bench::BlobsOnSphere(nq + ng, 512, ids, 0.04, 3, &id);
+  const at::Tensor all = clustering::bench::BlobsOnSphere(nq + ng, 512, ids, 0.04, 3, &id);
   ReidLabels ql, gl;
   for (int64_t i = 0; i < nq + ng; ++i) {
     ReidLabels& l = i < nq ? ql : gl;
@@ -31,13 +31,13 @@ void BM_EvaluateMarket(benchmark::State& state) {
     benchmark::DoNotOptimize(m.map);
   }
   state.counters["mAP"] = m.map;
-  state.counters["peak_rss_MB"] = bench::PeakRssMb();
+  state.counters["peak_rss_MB"] = clustering::bench::PeakRssMb();
 }
 
 BENCHMARK(BM_EvaluateMarket)->Arg(0)->Arg(1)->ArgName("rerank")->Iterations(1)->Unit(benchmark::kSecond)
     ->UseRealTime();
 
 }  // namespace
-}  // namespace gcl::clustering
+}  // namespace gcl::evaluation
 
 BENCHMARK_MAIN();

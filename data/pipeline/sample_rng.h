@@ -13,15 +13,9 @@
 #include <cstdint>
 #include <initializer_list>
 
-namespace gcl::data {
+#include "common/splitmix64.h"
 
-// One SplitMix64 step: a bijective 64-bit mixer (Steele, Lea & Flood 2014).
-inline uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
+namespace gcl::data {
 
 // Combines several keys into one seed; the order of the keys matters.
 inline uint64_t MixSeed(std::initializer_list<uint64_t> keys) {
@@ -34,13 +28,7 @@ class SampleRng {
  public:
   explicit SampleRng(uint64_t seed) : state_(seed) {}
 
-  uint64_t Next() {
-    state_ += 0x9E3779B97F4A7C15ULL;
-    uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
+  uint64_t Next() { return NextSplitMix64(&state_); }
 
   // Uniform integer in [0, n), n >= 1, without modulo bias.
   uint64_t Below(uint64_t n) {

@@ -19,21 +19,23 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/splitmix64.h"
+
 namespace gcl::data {
 
 class Rng {
  public:
   explicit Rng(uint64_t seed) {
     uint64_t s = seed;
-    for (uint64_t& word : state_) word = SplitMix64(s);
+    for (uint64_t& word : state_) word = NextSplitMix64(&s);
   }
 
   // An independent stream derived from this generator's seed state, a tag naming the purpose and an index.
   // Forking does not advance this generator.
   Rng Fork(uint64_t tag, uint64_t index) const {
-    uint64_t s = state_[0] ^ (state_[1] << 1) ^ (tag * 0x9E3779B97F4A7C15ull);
-    uint64_t mixed = SplitMix64(s) ^ (index * 0xD1B54A32D192ED03ull);
-    return Rng(SplitMix64(mixed));
+    const uint64_t s = state_[0] ^ (state_[1] << 1) ^ (tag * 0x9E3779B97F4A7C15ull);
+    const uint64_t mixed = gcl::SplitMix64(s) ^ (index * 0xD1B54A32D192ED03ull);
+    return Rng(gcl::SplitMix64(mixed));
   }
 
   uint64_t Next() {
@@ -87,12 +89,6 @@ class Rng {
 
  private:
   static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  static uint64_t SplitMix64(uint64_t& s) {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
   uint64_t state_[4];
 };
 

@@ -14,12 +14,12 @@
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "common/parallel_for.h"
 #include "data/body/body_model.h"
 #include "data/render/rasterizer.h"
 #include "data/synth/appearance.h"
@@ -459,38 +459,25 @@ GenerationSummary GenerateSyntheticDataset(const WorldSpec& spec, uint64_t seed,
       for (int yaw : kStructureYawsDegrees) fs::create_directories(MeshFolder(tmp_dir, split, yaw));
     }
     std::vector<std::string> records(world.jobs.size());
-    std::atomic<size_t> next{0};
     size_t written = 0;
     std::mutex progress_mutex;
-    std::mutex error_mutex;
-    std::exception_ptr error;
-    auto worker = [&]() {
-      for (size_t j = next++; j < world.jobs.size(); j = next++) {
-        try {
-          RenderedImage image = RenderJob(world, model, j);
-          const Job& job = world.jobs[j];
-          const std::string name = FormatMarketName(job.name);
-          WriteBytes(ImageFolder(tmp_dir, job.split) / name, image.jpeg);
-          for (size_t v = 0; v < kStructureYawsDegrees.size(); ++v) {
-            WriteBytes(MeshFolder(tmp_dir, job.split, kStructureYawsDegrees[v]) / name, image.structure[v]);
-          }
-          records[j] = std::move(image.record);
-          if (progress) {
-            std::lock_guard<std::mutex> lock(progress_mutex);
-            progress(++written, world.jobs.size());
-          }
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          if (!error) error = std::current_exception();
-          next = world.jobs.size();
+    // One image a chunk: render times vary, and the files of an image do not depend on which thread made them.
+    ParallelFor(static_cast<int64_t>(world.jobs.size()), threads, /*grain=*/1, [&](int64_t begin, int64_t end, int) {
+      for (auto j = static_cast<size_t>(begin); j < static_cast<size_t>(end); ++j) {
+        RenderedImage image = RenderJob(world, model, j);
+        const Job& job = world.jobs[j];
+        const std::string name = FormatMarketName(job.name);
+        WriteBytes(ImageFolder(tmp_dir, job.split) / name, image.jpeg);
+        for (size_t v = 0; v < kStructureYawsDegrees.size(); ++v) {
+          WriteBytes(MeshFolder(tmp_dir, job.split, kStructureYawsDegrees[v]) / name, image.structure[v]);
+        }
+        records[j] = std::move(image.record);
+        if (progress) {
+          std::lock_guard<std::mutex> lock(progress_mutex);
+          progress(++written, world.jobs.size());
         }
       }
-    };
-    const int count = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
-    std::vector<std::thread> pool;
-    for (int t = 0; t < count; ++t) pool.emplace_back(worker);
-    for (std::thread& t : pool) t.join();
-    if (error) std::rethrow_exception(error);
+    });
 
     GenerationSummary summary;
     std::string jsonl;

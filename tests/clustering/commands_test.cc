@@ -21,8 +21,8 @@ using ::testing::HasSubstr;
 
 std::string Tmp(const std::string& name) { return std::string(std::getenv("TEST_TMPDIR")) + "/" + name; }
 
-std::string Binary(const std::string& name) {
-  return std::string(std::getenv("TEST_SRCDIR")) + "/gcl_cpp/clustering/" + name;
+std::string Binary(const std::string& path) {  // below the runfiles root
+  return std::string(std::getenv("TEST_SRCDIR")) + "/gcl_cpp/" + path;
 }
 
 struct Result {
@@ -53,7 +53,7 @@ void WriteSet(const std::string& stem, uint32_t seed, int64_t n = 400) {
 TEST(ClusterCommand, PrintsTableJsonAndWritesLabels) {
   WriteSet("train", 1);
   const std::string args = " --features=" + Tmp("train.npy") + " --samples=" + Tmp("train.csv");
-  const Result table = RunCommand(Binary("cluster") + args + " --eps=0.55 --output=" + Tmp("labels.csv"));
+  const Result table = RunCommand(Binary("clustering/cluster") + args + " --eps=0.55 --output=" + Tmp("labels.csv"));
   ASSERT_EQ(table.code, 0) << table.output;
   EXPECT_THAT(table.output, HasSubstr("samples 400  clusters ")) << table.output;
   EXPECT_THAT(table.output, HasSubstr("cluster size histogram"));
@@ -64,7 +64,7 @@ TEST(ClusterCommand, PrintsTableJsonAndWritesLabels) {
   EXPECT_EQ(header, "path,pid,camid,label");
   EXPECT_THAT(first, HasSubstr("img_0.jpg,"));
 
-  const Result json = RunCommand(Binary("cluster") + args + " --rho=0.01 --json");
+  const Result json = RunCommand(Binary("clustering/cluster") + args + " --rho=0.01 --json");
   ASSERT_EQ(json.code, 0) << json.output;
   EXPECT_THAT(json.output, HasSubstr("{\"samples\": 400, \"clusters\": "));
   EXPECT_THAT(json.output, HasSubstr("\"eps_rule\": \"rho\""));
@@ -82,7 +82,7 @@ TEST(ClusterCommand, OutputNamingAnInputIsRefusedAndTheInputKept) {
   const std::string csv = ReadAll(Tmp("own.csv")), npy = ReadAll(Tmp("own.npy"));
   // The samples CSV, the features file, and the CSV again under another spelling of its path.
   for (const std::string& output : {Tmp("own.csv"), Tmp("own.npy"), Tmp("./own.csv")}) {
-    const Result r = RunCommand(Binary("cluster") + args + " --output=" + output);
+    const Result r = RunCommand(Binary("clustering/cluster") + args + " --output=" + output);
     EXPECT_NE(r.code, 0) << output << ": " << r.output;
     EXPECT_THAT(r.output, HasSubstr("would destroy it")) << r.output;
   }
@@ -96,10 +96,10 @@ TEST(EvaluateCommand, PerfectRetrievalAndJson) {
   // images of its identity sit in other cameras and are far closer than any other identity.
   const std::string args = " --query_features=" + Tmp("set.npy") + " --query_samples=" + Tmp("set.csv") +
                            " --gallery_features=" + Tmp("set.npy") + " --gallery_samples=" + Tmp("set.csv");
-  const Result table = RunCommand(Binary("evaluate") + args);
+  const Result table = RunCommand(Binary("evaluation/evaluate") + args);
   ASSERT_EQ(table.code, 0) << table.output;
   EXPECT_THAT(table.output, HasSubstr("100.00% 100.00% 100.00% 100.00% 100.00%"));
-  const Result json = RunCommand(Binary("evaluate") + args + " --rerank --json");
+  const Result json = RunCommand(Binary("evaluation/evaluate") + args + " --rerank --json");
   ASSERT_EQ(json.code, 0) << json.output;
   EXPECT_THAT(json.output, HasSubstr("{\"mAP\": 1, \"rank1\": 1,"));
   EXPECT_THAT(json.output, HasSubstr("\"rerank\": true"));
@@ -109,7 +109,7 @@ TEST(Commands, BadInputErrorsNameTheProblem) {
   WriteSet("a", 3);
   WriteSet("b", 4, 300);
   const auto cluster = [&](const std::string& npy, const std::string& csv, const std::string& extra = "") {
-    return RunCommand(Binary("cluster") + " --features=" + Tmp(npy) + " --samples=" + Tmp(csv) + extra);
+    return RunCommand(Binary("clustering/cluster") + " --features=" + Tmp(npy) + " --samples=" + Tmp(csv) + extra);
   };
   Result r = cluster("a.npy", "b.csv");
   EXPECT_EQ(r.code, 1);
@@ -129,13 +129,13 @@ TEST(Commands, BadInputErrorsNameTheProblem) {
   r = cluster("a.npy", "a.csv", " --rho=nan");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.output, HasSubstr("cluster: --rho=nan: not a finite number"));
-  r = RunCommand(Binary("cluster") + " --feature=x");
+  r = RunCommand(Binary("clustering/cluster") + " --feature=x");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.output, HasSubstr("unknown flag --feature (did you mean --features?)"));
-  r = RunCommand(Binary("cluster") + " --samples=x.csv");
+  r = RunCommand(Binary("clustering/cluster") + " --samples=x.csv");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.output, HasSubstr("--features is required"));
-  r = RunCommand(Binary("cluster") + " --help");
+  r = RunCommand(Binary("clustering/cluster") + " --help");
   EXPECT_EQ(r.code, 0);
   EXPECT_THAT(r.output, HasSubstr("usage: cluster --features=F.npy"));
   EXPECT_THAT(r.output, HasSubstr("--k1=N"));
@@ -149,15 +149,16 @@ TEST(Commands, BadInputErrorsNameTheProblem) {
   EXPECT_THAT(r.output, HasSubstr("nan.npy: non-finite value (NaN or Inf) at row 3, column 1"));
 
   WriteFeatureSet(Tmp("empty.npy"), Tmp("empty.csv"), nullptr, 0, 16, {});
-  r = RunCommand(Binary("evaluate") + " --query_features=" + Tmp("empty.npy") + " --query_samples=" + Tmp("empty.csv") +
-          " --gallery_features=" + Tmp("a.npy") + " --gallery_samples=" + Tmp("a.csv"));
+  const std::string evaluate = Binary("evaluation/evaluate");
+  r = RunCommand(evaluate + " --query_features=" + Tmp("empty.npy") + " --query_samples=" + Tmp("empty.csv") +
+                 " --gallery_features=" + Tmp("a.npy") + " --gallery_samples=" + Tmp("a.csv"));
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.output, HasSubstr("the query set is empty"));
-  r = RunCommand(Binary("evaluate") + " --query_features=" + Tmp("nan.npy") + " --query_samples=" + Tmp("nan.csv") +
-          " --gallery_features=" + Tmp("a.npy") + " --gallery_samples=" + Tmp("a.csv"));
+  r = RunCommand(evaluate + " --query_features=" + Tmp("nan.npy") + " --query_samples=" + Tmp("nan.csv") +
+                 " --gallery_features=" + Tmp("a.npy") + " --gallery_samples=" + Tmp("a.csv"));
   EXPECT_EQ(r.code, 1);
-  r = RunCommand(Binary("evaluate") + " --query_features=" + Tmp("a.npy") + " --query_samples=" + Tmp("a.csv") +
-          " --gallery_features=" + Tmp("a.npy") + " --gallery_samples=" + Tmp("a.csv") + " --k1=5");
+  r = RunCommand(evaluate + " --query_features=" + Tmp("a.npy") + " --query_samples=" + Tmp("a.csv") +
+                 " --gallery_features=" + Tmp("a.npy") + " --gallery_samples=" + Tmp("a.csv") + " --k1=5");
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.output, HasSubstr("need --rerank"));
 }

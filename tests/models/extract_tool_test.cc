@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "models/identity_encoder_io.h"
-#include "tools/extract/extract_lib.h"
+#include "evaluation/feature_extraction.h"
 
-namespace gcl::extract {
+namespace gcl::evaluation {
 namespace {
 namespace fs = std::filesystem;
 
@@ -180,4 +180,4 @@ TEST(ExtractTool, FeaturesMatchDirectForwardAndCsvListsLabels) {
 }
 
 }  // namespace
-}  // namespace gcl::extract
+}  // namespace gcl::evaluation

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "proto/train_job.pb.h"
+#include "tests/support/binary_under_test.h"
 #include "tests/support/child_process.h"
 
 namespace {
@@ -344,13 +345,7 @@ TEST_F(NodeTest, NodesWithoutAUsableSecretRefuseToStart) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
   // Every node these tests start shares this secret (children inherit the environment).
   setenv("GCL_NODE_SECRET", "node_test shared secret of the job", 1);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: node_test <path of //tools/node:node>\n");
-    return 2;
-  }
-  g_node_binary = fs::absolute(argv[1]).string();
-  return RUN_ALL_TESTS();
+  return gcl::testing_support::RunTestsOfBinary(argc, argv, &g_node_binary);
 }

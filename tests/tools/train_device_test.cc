@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "tests/support/stand_in_device.h"
-#include "tools/train/train_config.h"
-#include "tools/train/train_run.h"
+#include "training/train_config.h"
+#include "training/train_run.h"
 
-namespace gcl::train {
+namespace gcl::training {
 namespace {
 
 namespace fs = std::filesystem;
@@ -111,4 +111,4 @@ TEST(TrainOnDevice, CudaFromALibTorchWithoutItStopsBeforeAnythingIsWritten) {
 }
 
 }  // namespace
-}  // namespace gcl::train
+}  // namespace gcl::training

@@ -21,6 +21,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "tests/support/binary_under_test.h"
 #include "tests/support/child_process.h"
 
 namespace {
@@ -248,12 +249,4 @@ TEST_F(TrainE2eTest, UdaRunWarmsUpOnTheLabelledSourceThenTrainsAndEvaluatesOnThe
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: train_e2e_test <path of //tools/train:train>\n");
-    return 2;
-  }
-  g_train_binary = fs::absolute(argv[1]).string();
-  return RUN_ALL_TESTS();
-}
+int main(int argc, char** argv) { return gcl::testing_support::RunTestsOfBinary(argc, argv, &g_train_binary); }

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "actors/checkpointer.h"
+#include "tests/support/binary_under_test.h"
 #include "tests/support/child_process.h"
 #include "proto/checkpoint.pb.h"
 
@@ -416,12 +417,4 @@ TEST_F(TrainKillResumeTest, StaleLabelRunTrainsItsSecondJointEpochOnTheFirstPass
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: train_kill_resume_test <path of //tools/train:train>\n");
-    return 2;
-  }
-  g_train_binary = fs::absolute(argv[1]).string();
-  return RUN_ALL_TESTS();
-}
+int main(int argc, char** argv) { return gcl::testing_support::RunTestsOfBinary(argc, argv, &g_train_binary); }

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/binary_under_test.h"
 #include "tests/support/child_process.h"
 
 namespace {
@@ -234,12 +235,4 @@ TEST_F(TrainRunFolderTest, UnknownDeviceIsNamedNotACafErrorCode) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: train_run_folder_test <path of //tools/train:train>\n");
-    return 2;
-  }
-  g_train_binary = fs::absolute(argv[1]).string();
-  return RUN_ALL_TESTS();
-}
+int main(int argc, char** argv) { return gcl::testing_support::RunTestsOfBinary(argc, argv, &g_train_binary); }

@@ -14,14 +14,14 @@
 #include "common/torch_runtime.h"
 #include "common/user_path.h"
 #include "models/identity_encoder_io.h"
-#include "tools/extract/extract_lib.h"
+#include "evaluation/feature_extraction.h"
 
 namespace {
 
 int Run(int argc, char** argv) {
   std::string images_dir, prefix, model, checkpoint, resize = "pil", device_flag = "auto";
   int threads = 0;
-  gcl::extract::ExtractOptions options;
+  gcl::evaluation::ExtractOptions options;
   gcl::models::IdentityEncoderOptions o;  // the reference's: ResNet-50, width 1, 512-d, 4 parts, last stride 1
   int last_stride_one = 1;
   gcl::FlagSet flags("extract",
@@ -40,11 +40,11 @@ int Run(int argc, char** argv) {
   flags.Int("num_parts", &o.num_parts, "part-pooling stripes (with --checkpoint)").Min(1).Max(64);
   flags.Int("last_stride_one", &last_stride_one, "1: layer4 keeps stride 1 (with --checkpoint)").Min(0).Max(1);
   flags.Int("image_height", &options.height, "input height (reference: 256)")
-      .Min(gcl::extract::kMinImageHeight)
-      .Max(gcl::extract::kMaxImageSide);
+      .Min(gcl::evaluation::kMinImageHeight)
+      .Max(gcl::evaluation::kMaxImageSide);
   flags.Int("image_width", &options.width, "input width (reference: 128)")
-      .Min(gcl::extract::kMinImageWidth)
-      .Max(gcl::extract::kMaxImageSide);
+      .Min(gcl::evaluation::kMinImageWidth)
+      .Max(gcl::evaluation::kMaxImageSide);
   flags.Int64("max_image_pixels", &options.max_image_pixels, "images with more pixels are refused before decoding")
       .Min(1);
   flags.String("resize", &resize, "pil|opencv", "bicubic kernel: PIL-exact (reference) or OpenCV INTER_CUBIC");
@@ -75,16 +75,16 @@ int Run(int argc, char** argv) {
     std::cerr << '\n';
   }
 
-  const std::vector<std::string> images = gcl::extract::ListImages(gcl::UserPath(images_dir));
+  const std::vector<std::string> images = gcl::evaluation::ListImages(gcl::UserPath(images_dir));
   std::cerr << "extracting " << images.size() << " images on " << device << '\n';
-  const torch::Tensor features = gcl::extract::ExtractFeatures(net, images, options, device, [&](size_t done) {
+  const torch::Tensor features = gcl::evaluation::ExtractFeatures(net, images, options, device, [&](size_t done) {
     if (done == images.size() || done % (static_cast<size_t>(options.batch_size) * 20) == 0) {
       std::cerr << done << "/" << images.size() << '\n';
     }
   });
   prefix = gcl::UserPath(prefix);
-  gcl::extract::WriteNpy(prefix + ".npy", features);
-  gcl::extract::WriteLabelsCsv(prefix + ".csv", images);
+  gcl::evaluation::WriteNpy(prefix + ".npy", features);
+  gcl::evaluation::WriteLabelsCsv(prefix + ".csv", images);
   std::cerr << "wrote " << prefix << ".npy (" << features.size(0) << " x " << features.size(1) << ") and " << prefix
             << ".csv\n";
   return 0;

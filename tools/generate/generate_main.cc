@@ -26,8 +26,8 @@
 #include "common/user_path.h"
 #include "data/datasets/reid_dataset.h"
 #include "data/pipeline/image_transforms.h"
-#include "tools/train/networks.h"
-#include "tools/train/train_config.h"
+#include "training/networks.h"
+#include "training/train_config.h"
 
 namespace {
 
@@ -40,17 +40,6 @@ std::vector<std::string> Split(const std::string& text) {
     if (!item.empty()) out.push_back(item);
   }
   return out;
-}
-
-cv::Mat ToBgr8(const torch::Tensor& chw) {
-  const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({3, 1, 1});
-  const torch::Tensor stdv = torch::tensor({0.229f, 0.224f, 0.225f}).view({3, 1, 1});
-  const torch::Tensor rgb =
-      ((chw.to(torch::kCPU) * stdv + mean) * 255.0).clamp(0, 255).to(torch::kUInt8).permute({1, 2, 0}).contiguous();
-  cv::Mat image(static_cast<int>(rgb.size(0)), static_cast<int>(rgb.size(1)), CV_8UC3, rgb.data_ptr());
-  cv::Mat bgr;
-  cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
-  return bgr;
 }
 
 }  // namespace
@@ -91,46 +80,32 @@ int main(int argc, char** argv) {
     if (images.empty() || angles.empty()) throw gcl::FlagError("--images and --angles must not be empty");
     gcl::ConfigureThreads(threads);
     const std::string run = gcl::UserPath(run_flag);
-    gcl::proto::TrainConfig config = gcl::train::LoadTrainConfig(run + "/config.pbtxt");
+    gcl::proto::TrainConfig config = gcl::training::LoadTrainConfig(run + "/config.pbtxt");
     config.mutable_model()->clear_identity_init();  // the checkpoint holds every weight
-    config = gcl::train::ResolveTrainConfig(config);
+    config = gcl::training::ResolveTrainConfig(config);
     const c10::Device device = gcl::PickDevice(device_flag);
-    gcl::training::GclNetworks nets = gcl::train::BuildNetworks(config, device);
-    gcl::train::RestoreNetworks(
-        gcl::train::ReadCheckpointFile(!checkpoint.empty() ? gcl::UserPath(checkpoint) : run + "/checkpoints"), &nets);
-    nets.identity->eval();
-    nets.generator->eval();
-    const int h = config.data().height(), w = config.data().width(), header = 18;
-    cv::Mat grid(header + static_cast<int>(images.size()) * h, (1 + static_cast<int>(angles.size())) * w, CV_8UC3,
-                 cv::Scalar(255, 255, 255));
-    cv::putText(grid, "input", {2, 13}, cv::FONT_HERSHEY_SIMPLEX, 0.35, {0, 0, 0}, 1);
-    for (size_t a = 0; a < angles.size(); ++a) {
-      cv::putText(grid, std::to_string(angles[a]), {static_cast<int>(a + 1) * w + 2, 13}, cv::FONT_HERSHEY_SIMPLEX,
-                  0.35, {0, 0, 0}, 1);
-    }
-    torch::NoGradGuard no_grad;
+    gcl::training::GclNetworks nets = gcl::training::BuildNetworks(config, device);
+    const std::string checkpoint_path = !checkpoint.empty() ? gcl::UserPath(checkpoint) : run + "/checkpoints";
+    gcl::training::RestoreNetworks(gcl::training::ReadCheckpointFile(checkpoint_path), &nets);
+    const int h = config.data().height(), w = config.data().width();
+    const auto num_angles = static_cast<int64_t>(angles.size());
+    torch::Tensor image_batch = torch::empty({static_cast<int64_t>(images.size()), 3, h, w});
+    torch::Tensor structure_batch = torch::empty({static_cast<int64_t>(images.size()), num_angles, 1, h, w});
     const std::string structures = gcl::UserPath(structures_flag);
     for (size_t row = 0; row < images.size(); ++row) {
+      const auto r = static_cast<int64_t>(row);
       const std::string path = gcl::UserPath(images[row]);
       const cv::Mat rgb = gcl::data::Resize(gcl::data::DecodeRgb(path), h, w, gcl::data::ResizeKernel::kPilBicubic);
-      torch::Tensor image = torch::empty({1, 3, h, w});
-      gcl::data::NormalizeToChw(rgb, gcl::data::kImageNetNorm, image.data_ptr<float>());
-      torch::Tensor s = torch::empty({static_cast<int64_t>(angles.size()), 1, h, w});
-      for (size_t a = 0; a < angles.size(); ++a) {
-        const std::string render =
-            structures + "/" + gcl::data::RenderFolderName(angles[a]) + "/" + fs::path(path).filename().string();
-        const cv::Mat luma = gcl::data::Resize(gcl::data::DecodeLuma(render), h, w, gcl::data::ResizeKernel::kPilBicubic);
-        gcl::data::NormalizeToChw(luma, gcl::data::kStructureNorm, s[static_cast<int64_t>(a)].data_ptr<float>());
-      }
-      const torch::Tensor code = nets.identity->part_code(image.to(device));
-      const torch::Tensor views = nets.generator->decode(nets.generator->encode(s.to(device)),
-                                                         code.expand({static_cast<int64_t>(angles.size()), code.size(1)}));
-      const int y = header + static_cast<int>(row) * h;
-      ToBgr8(image[0]).copyTo(grid(cv::Rect(0, y, w, h)));
-      for (size_t a = 0; a < angles.size(); ++a) {
-        ToBgr8(views[static_cast<int64_t>(a)]).copyTo(grid(cv::Rect(static_cast<int>(a + 1) * w, y, w, h)));
+      gcl::data::NormalizeToChw(rgb, gcl::data::kImageNetNorm, image_batch[r].data_ptr<float>());
+      for (int64_t a = 0; a < num_angles; ++a) {
+        const std::string render = structures + "/" + gcl::data::RenderFolderName(angles[static_cast<size_t>(a)]) +
+                                   "/" + fs::path(path).filename().string();
+        const cv::Mat luma =
+            gcl::data::Resize(gcl::data::DecodeLuma(render), h, w, gcl::data::ResizeKernel::kPilBicubic);
+        gcl::data::NormalizeToChw(luma, gcl::data::kStructureNorm, structure_batch[r][a].data_ptr<float>());
       }
     }
+    const cv::Mat grid = gcl::training::NovelViewGrid(nets, image_batch, structure_batch, angles, device);
     output = gcl::UserPath(output);
     if (!cv::imwrite(output, grid)) throw std::runtime_error(output + ": cannot write the picture");
     std::cerr << "wrote " << output << "\n";

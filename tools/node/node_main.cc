@@ -22,7 +22,8 @@
 #include "common/flags.h"
 #include "common/torch_runtime.h"
 #include "common/user_path.h"
-#include "tools/node/train_job.h"
+#include "training/bank_cluster_backends.h"
+#include "training/train_job.h"
 
 namespace {
 
@@ -70,7 +71,7 @@ constexpr int kTrainJobTimeoutS = 7 * 24 * 3600;
 
 [[noreturn]] void RunWorker(const gcl::actors::WorkerFlags& worker, const std::string& work_dir_flag,
                             const std::string& data_roots, const gcl::actors::NodeSecret& secret) {
-  gcl::node::TrainWorkerLimits limits;
+  gcl::training::TrainWorkerLimits limits;
   limits.work_dir =
       std::filesystem::absolute(gcl::UserPath(work_dir_flag.empty() ? gcl::UserWorkingDir() : work_dir_flag)).string();
   for (const std::string& root : gcl::actors::SplitList(data_roots)) {
@@ -79,20 +80,20 @@ constexpr int kTrainJobTimeoutS = 7 * 24 * 3600;
   std::filesystem::create_directories(limits.work_dir);
   gcl::WarnIfSlowBlas();
   gcl::actors::JobRegistry registry;
-  gcl::actors::AddClusterJob(worker.threads, &registry);
+  gcl::training::AddClusterJob(worker.threads, &registry);
   const int threads = worker.threads;
-  registry[gcl::node::kTrainJobKind] = [limits, threads](const std::string& payload) {
-    return gcl::node::RunTrainJob(payload, limits, threads);
+  registry[gcl::training::kTrainJobKind] = [limits, threads](const std::string& payload) {
+    return gcl::training::RunTrainJob(payload, limits, threads);
   };
   gcl::actors::ServeJobs(worker, secret, std::move(registry));
 }
 
 // --job / --config / --set in command-line order -> one request per --job (or per entry of --jobs=FILE).
-std::vector<gcl::node::TrainJobRequest> TrainRequests(const std::vector<std::pair<std::string, std::string>>& ordered,
-                                                      const std::string& jobs_file) {
+std::vector<gcl::training::TrainJobRequest> TrainRequests(
+    const std::vector<std::pair<std::string, std::string>>& ordered, const std::string& jobs_file) {
   std::string common_config;
   std::vector<std::string> common_sets;
-  std::vector<gcl::node::TrainJobRequest> requests;
+  std::vector<gcl::training::TrainJobRequest> requests;
   for (const auto& [key, value] : ordered) {
     if (key == "job") {
       if (!jobs_file.empty()) throw gcl::FlagError("give the jobs either as --job flags or as --jobs=FILE");
@@ -110,7 +111,7 @@ std::vector<gcl::node::TrainJobRequest> TrainRequests(const std::vector<std::pai
   }
   if (common_config.empty()) common_config = "quick";
   if (!jobs_file.empty()) {
-    requests = gcl::node::LoadTrainJobFile(gcl::UserPath(jobs_file), common_config);
+    requests = gcl::training::LoadTrainJobFile(gcl::UserPath(jobs_file), common_config);
     for (auto& r : requests) r.sets.insert(r.sets.begin(), common_sets.begin(), common_sets.end());
   }
   for (auto& r : requests) {
@@ -120,7 +121,7 @@ std::vector<gcl::node::TrainJobRequest> TrainRequests(const std::vector<std::pai
   return requests;
 }
 
-int RunTrainCoordinator(std::vector<gcl::node::TrainJobRequest> requests, gcl::proto::ClusterConfig cluster,
+int RunTrainCoordinator(std::vector<gcl::training::TrainJobRequest> requests, gcl::proto::ClusterConfig cluster,
                         bool timeout_given, const std::string& out_dir_flag, bool overwrite,
                         const gcl::actors::NodeSecret& secret) {
   const std::string working_dir = gcl::UserWorkingDir();
@@ -129,14 +130,14 @@ int RunTrainCoordinator(std::vector<gcl::node::TrainJobRequest> requests, gcl::p
   std::vector<gcl::proto::JobSpec> jobs;
   for (auto& request : requests) {
     request.overwrite = overwrite;
-    jobs.push_back(gcl::node::MakeTrainJob(request, working_dir));
+    jobs.push_back(gcl::training::MakeTrainJob(request, working_dir));
   }
   const auto start = std::chrono::steady_clock::now();
   const gcl::proto::JobReport report = gcl::actors::RunJobsOnNodes(cluster, jobs, secret);
-  gcl::proto::TrainJobsReport gathered = gcl::node::GatherTrainReport(cluster, jobs, report);
+  gcl::proto::TrainJobsReport gathered = gcl::training::GatherTrainReport(cluster, jobs, report);
   gathered.set_seconds(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  gcl::node::WriteTrainReport(out_dir, gathered);
-  std::printf("%s\n(report.json and report.md in %s)\n", gcl::node::TrainReportMarkdown(gathered).c_str(),
+  gcl::training::WriteTrainReport(out_dir, gathered);
+  std::printf("%s\n(report.json and report.md in %s)\n", gcl::training::TrainReportMarkdown(gathered).c_str(),
               out_dir.c_str());
   for (const gcl::proto::TrainJobRow& row : gathered.rows()) {
     if (row.status() != "done") return 1;
@@ -188,7 +189,7 @@ int main(int argc, char** argv) {
     }
     flags.ExpectOnly(Joined(gcl::actors::ClusterFlagNames(), {"job", "config", "set", "jobs", "out_dir", "overwrite"}),
                      "a train coordinator");
-    std::vector<gcl::node::TrainJobRequest> requests = TrainRequests(ordered, jobs_file);
+    std::vector<gcl::training::TrainJobRequest> requests = TrainRequests(ordered, jobs_file);
     return RunTrainCoordinator(std::move(requests), config, flags.Given("job_timeout_s"), out_dir, overwrite,
                                gcl::actors::ApplySecurityFlags(security));
   });

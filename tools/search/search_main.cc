@@ -26,7 +26,7 @@
 #include "common/user_path.h"
 #include "data/pipeline/image_transforms.h"
 #include "models/identity_encoder_io.h"
-#include "tools/extract/extract_lib.h"
+#include "evaluation/feature_extraction.h"
 
 namespace {
 
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     std::string model, query_flag, gallery_flag, output = "search.png", device_flag = "auto";
     int top = 10, threads = 0;
     bool keep_same_camera = false;
-    gcl::extract::ExtractOptions options;
+    gcl::evaluation::ExtractOptions options;
     gcl::FlagSet flags("search", "search --model=EXPORT.safetensors --query=IMAGE --gallery=DIR [flags]",
                        "Ranks a gallery for one query image with an exported E_id and draws the ranked list.");
     flags
@@ -59,11 +59,11 @@ int main(int argc, char** argv) {
     flags.Int("top", &top, "results to show").Min(1).Max(1000);
     flags.String("output", &output, "FILE.png", "the ranked-list picture");
     flags.Int("image_height", &options.height, "the network input height the model was trained with")
-        .Min(gcl::extract::kMinImageHeight)
-        .Max(gcl::extract::kMaxImageSide);
+        .Min(gcl::evaluation::kMinImageHeight)
+        .Max(gcl::evaluation::kMaxImageSide);
     flags.Int("image_width", &options.width, "the network input width")
-        .Min(gcl::extract::kMinImageWidth)
-        .Max(gcl::extract::kMaxImageSide);
+        .Min(gcl::evaluation::kMinImageWidth)
+        .Max(gcl::evaluation::kMaxImageSide);
     flags.Bool("keep_same_camera", &keep_same_camera,
                "keep gallery images of the query's identity and camera (dropped by default, reference §8)");
     flags.String("device", &device_flag, "auto|cpu|cuda[:N]", "where the network runs");
@@ -73,20 +73,20 @@ int main(int argc, char** argv) {
     const c10::Device device = gcl::PickDevice(device_flag);
     gcl::models::IdentityEncoder net = gcl::models::LoadExportedIdentityEncoder(gcl::UserPath(model));
     const std::string query = gcl::UserPath(query_flag);
-    std::vector<std::string> gallery = gcl::extract::ListImages(gcl::UserPath(gallery_flag));
-    const gcl::extract::ImageLabel q = gcl::extract::LabelFromPath(query);
+    std::vector<std::string> gallery = gcl::evaluation::ListImages(gcl::UserPath(gallery_flag));
+    const gcl::evaluation::ImageLabel q = gcl::evaluation::LabelFromPath(query);
     const bool labelled = q.pid >= 0;
     if (labelled && !keep_same_camera) {
       gallery.erase(std::remove_if(gallery.begin(), gallery.end(),
                                    [&](const std::string& g) {
-                                     const gcl::extract::ImageLabel l = gcl::extract::LabelFromPath(g);
+                                     const gcl::evaluation::ImageLabel l = gcl::evaluation::LabelFromPath(g);
                                      return l.pid == q.pid && l.camid == q.camid;
                                    }),
                     gallery.end());
     }
     if (gallery.empty()) throw std::runtime_error(gallery_flag + ": no gallery image left to search");
-    const torch::Tensor fq = gcl::extract::ExtractFeatures(net, {query}, options, device);
-    const torch::Tensor fg = gcl::extract::ExtractFeatures(net, gallery, options, device);
+    const torch::Tensor fq = gcl::evaluation::ExtractFeatures(net, {query}, options, device);
+    const torch::Tensor fg = gcl::evaluation::ExtractFeatures(net, gallery, options, device);
     const torch::Tensor dist = (2 - 2 * torch::mv(fg, fq[0])).clamp_min(0);  // squared L2 of unit vectors (§8)
     const torch::Tensor order = std::get<1>(dist.sort(/*stable=*/true, /*dim=*/0, /*descending=*/false));
     top = std::min<int>(top, static_cast<int>(gallery.size()));
@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     for (int r = 0; r < top; ++r) {
       const int64_t g = order[r].item<int64_t>();
       const float d = dist[g].item<float>();
-      const gcl::extract::ImageLabel l = gcl::extract::LabelFromPath(gallery[static_cast<size_t>(g)]);
+      const gcl::evaluation::ImageLabel l = gcl::evaluation::LabelFromPath(gallery[static_cast<size_t>(g)]);
       const bool match = labelled && l.pid == q.pid;
       const cv::Scalar border = !labelled ? cv::Scalar(200, 200, 200) : match ? cv::Scalar(0, 170, 0) : cv::Scalar(0, 0, 220);
       std::ostringstream caption;

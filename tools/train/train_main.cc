@@ -21,8 +21,8 @@
 #include "common/flags.h"
 #include "common/torch_runtime.h"
 #include "common/user_path.h"
-#include "tools/train/train_config.h"
-#include "tools/train/train_run.h"
+#include "training/train_config.h"
+#include "training/train_run.h"
 
 namespace {
 
@@ -64,27 +64,28 @@ int main(int argc, char** argv) {
         .Max(4096);
     if (!flags.Parse(argc, argv)) return 0;
     const std::string working_dir = gcl::UserWorkingDir();
-    gcl::proto::TrainConfig config = gcl::train::LoadTrainConfig(gcl::train::FindTrainConfig(config_name, working_dir));
-    if (!name.empty()) gcl::train::ApplyOverride("run.name=" + name, &config);
-    for (const std::string& s : sets) gcl::train::ApplyOverride(s, &config);
-    config = gcl::train::ResolveTrainConfig(config);
+    gcl::proto::TrainConfig config =
+        gcl::training::LoadTrainConfig(gcl::training::FindTrainConfig(config_name, working_dir));
+    if (!name.empty()) gcl::training::ApplyOverride("run.name=" + name, &config);
+    for (const std::string& s : sets) gcl::training::ApplyOverride(s, &config);
+    config = gcl::training::ResolveTrainConfig(config);
     if (resume) {
       const std::filesystem::path saved = gcl::ResolveAgainst(
           (std::filesystem::path(config.run().output_dir()) / config.run().name() / "config.pbtxt").string(), working_dir);
       if (std::filesystem::exists(saved)) {
-        config = gcl::train::LoadTrainConfig(saved.string());
+        config = gcl::training::LoadTrainConfig(saved.string());
         // The folder decides the name: a run folder copied under a new name resumes in place.
-        if (!name.empty()) gcl::train::ApplyOverride("run.name=" + name, &config);
-        for (const std::string& s : sets) gcl::train::ApplyOverride(s, &config);
-        config = gcl::train::ResolveTrainConfig(config);
+        if (!name.empty()) gcl::training::ApplyOverride("run.name=" + name, &config);
+        for (const std::string& s : sets) gcl::training::ApplyOverride(s, &config);
+        config = gcl::training::ResolveTrainConfig(config);
       }
     }
     // 0: every CPU (or $GCL_NUM_THREADS). The loader workers sleep through the heavy steps and keep up in
     // stage 1 (docs/performance.md, "Threads").
     gcl::ConfigureThreads(threads);
     gcl::WarnIfSlowBlas();
-    const gcl::train::TrainResult result =
-        gcl::train::RunTraining(config, working_dir, resume, isatty(STDERR_FILENO) != 0, overwrite);
+    const gcl::training::TrainResult result =
+        gcl::training::RunTraining(config, working_dir, resume, isatty(STDERR_FILENO) != 0, overwrite);
     std::ifstream report(result.run_dir + "/report.md");
     std::cout << report.rdbuf() << "\n(all outputs in " << result.run_dir << ")\n";
     if (!result.report.completed()) {
