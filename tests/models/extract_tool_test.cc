@@ -13,20 +13,15 @@
 #include <tuple>
 #include <vector>
 
-#include "models/identity_encoder_io.h"
 #include "evaluation/feature_extraction.h"
+#include "models/identity_encoder_io.h"
+#include "tests/support/temp_dir.h"
 
 namespace gcl::evaluation {
 namespace {
 namespace fs = std::filesystem;
 
-std::string TempDir(const std::string& name) {
-  const char* base = std::getenv("TEST_TMPDIR");
-  const fs::path dir = fs::path(base ? base : "/tmp") / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+std::string TempDir(const std::string& name) { return testing_support::FreshTestDir(name).string(); }
 
 void WriteImage(const std::string& path, int seed) {
   cv::Mat image(40 + seed, 20 + seed, CV_8UC3);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "actors/protocol.h"
+#include "tests/support/temp_dir.h"
 #include "training/train_job.h"
 
 namespace gcl::training {
@@ -21,13 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path TempDir(const std::string& name) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const fs::path dir = fs::path(tmp ? tmp : "/tmp") / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+using testing_support::FreshTestDir;
 
 std::string ThrownMessage(const std::function<void()>& fn) {
   try {
@@ -78,7 +73,7 @@ TEST(TrainJobTest, MakeTrainJobErrorsNameTheJob) {
 }
 
 TEST(TrainJobTest, JobFileEntriesTakeTheDefaultConfigAndRejectRepeatedNames) {
-  const fs::path dir = TempDir("job_file");
+  const fs::path dir = FreshTestDir("job_file");
   {
     std::ofstream(dir / "jobs.pbtxt") << "job { name: \"market\" set: \"data.synthetic_seed=1\" }\n"
                                          "job { name: \"duke\" config: \"quick\" set: \"a=1\" set: \"b=2\" }\n";
@@ -120,7 +115,7 @@ proto::TrainConfig Job(const std::string& name) {
 }
 
 TEST(TrainJobTest, WorkerKeepsEveryJobInsideItsFolders) {
-  const fs::path base = TempDir("worker_limits");
+  const fs::path base = FreshTestDir("worker_limits");
   const fs::path work = base / "work", data = base / "data", elsewhere = base / "elsewhere";
   for (const fs::path& d : {work, data / "market", elsewhere}) fs::create_directories(d);
   fs::create_directory_symlink(elsewhere, work / "link_out");  // inside by name, outside in fact
@@ -279,7 +274,7 @@ TEST(TrainJobTest, GatheredReportHasARowPerJobInOrderWithItsStatus) {
 }
 
 TEST(TrainJobTest, WriteTrainReportWritesBothFiles) {
-  const fs::path dir = TempDir("write_report") / "nested";
+  const fs::path dir = FreshTestDir("write_report") / "nested";
   proto::TrainJobsReport report;
   report.add_rows()->set_job("x");
   WriteTrainReport(dir.string(), report);
