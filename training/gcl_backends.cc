@@ -1,5 +1,3 @@
-#include "training/bank_cluster_backends.h"
-#include "common/progress_line.h"
 #include "training/gcl_backends.h"
 
 #include <torch/torch.h>
@@ -23,15 +21,17 @@
 #include <opencv2/imgproc.hpp>
 
 #include "actors/protocol.h"
-#include "evaluation/evaluation.h"
 #include "clustering/label_quality.h"
 #include "clustering/pseudo_labels.h"
+#include "common/progress_line.h"
 #include "common/torch_runtime.h"
 #include "common/user_path.h"
 #include "data/pipeline/batch_loader.h"
 #include "data/pipeline/image_transforms.h"
 #include "data/pipeline/sample_rng.h"
 #include "data/synth/synthetic_world.h"
+#include "evaluation/evaluation.h"
+#include "evaluation/feature_extraction.h"
 #include "losses/view_contrast.h"
 #include "models/discriminator.h"
 #include "models/generator.h"
@@ -41,11 +41,11 @@
 #include "models/tfjs/bundled_models.h"
 #include "models/tfjs/graph_model.h"
 #include "proto/tensor_codec.h"
-#include "evaluation/feature_extraction.h"
+#include "training/bank_cluster_backends.h"
+#include "training/joint_step.h"
 #include "training/networks.h"
 #include "training/run_folder.h"
 #include "training/train_config.h"
-#include "training/joint_step.h"
 
 namespace gcl::training {
 namespace {
@@ -287,7 +287,7 @@ class GclTrainer : public actors::TrainerBackend {
     torch::manual_seed(config.run().seed());
     nets_ = BuildNetworks(config, device_);
     const proto::OptimConfig& o = config.optim();
-    training::OptimizerOptions opt;
+    OptimizerOptions opt;
     opt.generator_lr = o.generator_lr();
     opt.discriminator_lr = o.discriminator_lr();
     opt.adam_weight_decay = o.weight_decay();
@@ -332,20 +332,20 @@ class GclTrainer : public actors::TrainerBackend {
       case proto::PHASE_WARMUP: {
         if (!warmup_bank_) InitWarmupBank(batch.epoch());
         const torch::Tensor x = config_.warmup().no_augmentation() ? images : Augment(images, batch);
-        out.losses["contrast"] = training::ContrastOnlyStep(nets_.identity, *warmup_optimizer_, *warmup_bank_, x,
+        out.losses["contrast"] = ContrastOnlyStep(nets_.identity, *warmup_optimizer_, *warmup_bank_, x,
                                                             indices, WarmupContrastOptions(), rng_);
         break;
       }
       case proto::PHASE_GAN_WARMUP: {
         SetLr(optimizers_->generator, config_.optim().generator_lr());
         SetLr(optimizers_->discriminator, config_.optim().discriminator_lr());
-        training::GclBatch gb;
+        GclBatch gb;
         gb.image = images;
         gb.structure_original = proto::DecodeTensorOrThrow(batch.structure_ori(), "Batch.structure_ori").to(device_);
         gb.structure_new = proto::DecodeTensorOrThrow(batch.structure_new(), "Batch.structure_new").to(device_);
-        training::StepOptions o = step_options_;
-        o.stage = training::Stage::kGanWarmup;
-        AddLosses(training::JointStep(nets_, *optimizers_, nullptr, gb, o, rng_), &out);
+        StepOptions o = step_options_;
+        o.stage = Stage::kGanWarmup;
+        AddLosses(JointStep(nets_, *optimizers_, nullptr, gb, o, rng_), &out);
         break;
       }
       case proto::PHASE_JOINT: {
@@ -357,21 +357,21 @@ class GclTrainer : public actors::TrainerBackend {
         const torch::Tensor before = joint_bank_->features().index_select(0, indices);
         if (config_.ablation().joint_mode() == proto::AblationConfig::CONTRAST_ONLY) {
           const torch::Tensor x = config_.ablation().contrast_only_augmentation() ? Augment(images, batch) : images;
-          training::ContrastStepOptions co;
+          ContrastStepOptions co;
           co.temperature = config_.run().temperature();
           co.num_negatives = config_.run().num_negatives();
           co.memory_momentum = config_.run().momentum();
           out.losses["contrast"] =
-              training::ContrastOnlyStep(nets_.identity, optimizers_->identity, *joint_bank_, x, indices, co, rng_);
+              ContrastOnlyStep(nets_.identity, optimizers_->identity, *joint_bank_, x, indices, co, rng_);
         } else {
-          training::GclBatch gb;
+          GclBatch gb;
           gb.image = images;
           gb.structure_original = proto::DecodeTensorOrThrow(batch.structure_ori(), "Batch.structure_ori").to(device_);
           gb.structure_new = proto::DecodeTensorOrThrow(batch.structure_new(), "Batch.structure_new").to(device_);
           gb.indices = indices;
-          training::StepOptions o = step_options_;
-          o.stage = training::Stage::kJoint;
-          AddLosses(training::JointStep(nets_, *optimizers_, &*joint_bank_, gb, o, rng_), &out);
+          StepOptions o = step_options_;
+          o.stage = Stage::kJoint;
+          AddLosses(JointStep(nets_, *optimizers_, &*joint_bank_, gb, o, rng_), &out);
         }
         // The runtime bank's mirror update (see gcl_backends.h): g = (m_new - a m_old) / (1 - a).
         const double a = config_.run().momentum();
@@ -554,8 +554,8 @@ class GclTrainer : public actors::TrainerBackend {
     return evaluation::ExtractFeatures(nets_.identity, paths, extract_, device_);
   }
 
-  training::ContrastStepOptions WarmupContrastOptions() const {
-    training::ContrastStepOptions o;
+  ContrastStepOptions WarmupContrastOptions() const {
+    ContrastStepOptions o;
     o.temperature = config_.run().temperature();
     o.num_negatives = config_.warmup().num_negatives();
     o.memory_momentum = config_.run().momentum();
@@ -661,7 +661,7 @@ class GclTrainer : public actors::TrainerBackend {
     return torch::stack(out);
   }
 
-  static void AddLosses(const training::StepLosses& l, StepOutput* out) {
+  static void AddLosses(const StepLosses& l, StepOutput* out) {
     out->losses["d_total"] = l.d_total;
     out->losses["d_real"] = l.d_real;
     out->losses["d_fake"] = l.d_fake;
@@ -714,10 +714,10 @@ class GclTrainer : public actors::TrainerBackend {
   std::shared_ptr<RunRecorder> recorder_;
   c10::Device device_;
   at::Generator rng_;
-  training::GclNetworks nets_;
-  std::optional<training::GclOptimizers> optimizers_;
+  GclNetworks nets_;
+  std::optional<GclOptimizers> optimizers_;
   std::optional<torch::optim::Adam> warmup_optimizer_;
-  training::StepOptions step_options_;
+  StepOptions step_options_;
   evaluation::ExtractOptions extract_;
   std::optional<losses::MemoryBank> warmup_bank_, joint_bank_;
   int64_t joint_labels_epoch_ = -1;
@@ -738,9 +738,9 @@ evaluation::ReidLabels LabelsOf(const data::ReidSplit& split) {
 
 }  // namespace
 
-training::GclNetworks BuildNetworks(const proto::TrainConfig& config, const c10::Device& device) {
+GclNetworks BuildNetworks(const proto::TrainConfig& config, const c10::Device& device) {
   const proto::ModelConfig& m = config.model();
-  training::GclNetworks nets;
+  GclNetworks nets;
   models::IdentityEncoderOptions id;
   id.backbone = models::ParseBackbone(m.backbone().empty() ? "resnet" : m.backbone());
   id.depth = m.depth();
@@ -774,7 +774,7 @@ training::GclNetworks BuildNetworks(const proto::TrainConfig& config, const c10:
   return nets;
 }
 
-void RestoreNetworks(const proto::Checkpoint& checkpoint, training::GclNetworks* nets) {
+void RestoreNetworks(const proto::Checkpoint& checkpoint, GclNetworks* nets) {
   RestoreModule(*nets->identity, checkpoint, "E_id");
   RestoreModule(*nets->generator, checkpoint, "G");
   RestoreModule(*nets->discriminator, checkpoint, "D");
@@ -799,7 +799,7 @@ cv::Mat ToBgr8(const torch::Tensor& chw) {  // ImageNet-normalised 3 x H x W
 
 }  // namespace
 
-cv::Mat NovelViewGrid(training::GclNetworks& nets, const torch::Tensor& images, const torch::Tensor& structures,
+cv::Mat NovelViewGrid(GclNetworks& nets, const torch::Tensor& images, const torch::Tensor& structures,
                       const std::vector<int>& angles, const c10::Device& device) {
   const int64_t n = images.size(0), num_angles = static_cast<int64_t>(angles.size());
   const int cell_h = static_cast<int>(images.size(2)), cell_w = static_cast<int>(images.size(3)), header = 18;

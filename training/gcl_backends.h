@@ -13,7 +13,7 @@
 //   actors::JobBackends backends = MakeJobBackends(config, std::make_shared<data::ReidDataset>(data), recorder);
 //   caf::actor job = actors::SpawnCoordinator(system, config.run(), backends, run_dir + "/checkpoints", resume);
 //
-// How the joint step meets the runtime: training::JointStep draws its contrastive positives and negatives from a
+// How the joint step meets the runtime: JointStep draws its contrastive positives and negatives from a
 // losses::MemoryBank it updates itself, so the trainer keeps that bank (initialised from the same "train"
 // features as the runtime's bank) and the runtime's memory-bank actor holds a mirror: each step's FeatureUpdate
 // carries g = (m_new - a m_old) / (1 - a), for which the actor's update normalize(a m_old + (1 - a) g) yields the

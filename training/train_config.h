@@ -45,7 +45,7 @@ bool IsTfjsIdentityInit(const std::string& identity_init);
 
 // The stage-3 weights of the three view-invariant terms (paper §3.2 names) that a resolved `ablation` selects:
 // 1 for a term trained, 0 for one left out (ablation.view_invariant_terms; all 0 for GENERATION_ONLY). They
-// multiply optim.memory_weight (training::LossWeights::vi_*).
+// multiply optim.memory_weight (LossWeights::vi_*).
 struct ViewInvariantTermWeights {
   double l_vi = 1;               // Eq. 6, LossWeights::vi_cluster_original
   double l_vi_prime = 1;         // Eq. 7, LossWeights::vi_instance

@@ -33,10 +33,10 @@ proto::JobSpec MakeTrainJob(const TrainJobRequest& request, const std::string& w
   proto::TrainJob job;
   job.set_version(kTrainJobVersion);
   try {
-    proto::TrainConfig config = training::LoadTrainConfig(training::FindTrainConfig(request.config, working_dir));
-    training::ApplyOverride("run.name=" + request.name, &config);
-    for (const std::string& set : request.sets) training::ApplyOverride(set, &config);
-    training::ResolveTrainConfig(config);  // only to fail here, on the coordinator; the worker resolves its own copy
+    proto::TrainConfig config = LoadTrainConfig(FindTrainConfig(request.config, working_dir));
+    ApplyOverride("run.name=" + request.name, &config);
+    for (const std::string& set : request.sets) ApplyOverride(set, &config);
+    ResolveTrainConfig(config);  // only to fail here, on the coordinator; the worker resolves its own copy
     *job.mutable_config() = std::move(config);
   } catch (const std::exception& e) {
     throw std::runtime_error(where + e.what());
@@ -139,13 +139,13 @@ std::string RunTrainJob(const std::string& payload, const TrainWorkerLimits& lim
     throw std::runtime_error("train job: TrainJob.version " + std::to_string(job.version()) + ", this worker speaks " +
                              std::to_string(kTrainJobVersion));
   }
-  const proto::TrainConfig config = training::ResolveTrainConfig(job.config());
+  const proto::TrainConfig config = ResolveTrainConfig(job.config());
   CheckTrainJobOnWorker(job.config(), config, limits);
   // As //:train: 0 is every CPU (or $GCL_NUM_THREADS).
   ConfigureThreads(threads);
   std::fprintf(stderr, "train job %s: %s\n", config.run().name().c_str(), DescribeData(config).c_str());
-  const training::TrainResult run =
-      training::RunTraining(config, limits.work_dir, /*resume=*/false, /*interactive=*/false, job.overwrite());
+  const TrainResult run =
+      RunTraining(config, limits.work_dir, /*resume=*/false, /*interactive=*/false, job.overwrite());
   proto::TrainJobResult result;
   result.set_version(kTrainJobVersion);
   result.set_run_dir(fs::absolute(run.run_dir).lexically_normal().string());
@@ -210,7 +210,7 @@ proto::TrainJobsReport GatherTrainReport(const proto::ClusterConfig& cluster, co
     proto::TrainJobRow* row = out.add_rows();
     row->set_job(spec.job_id());
     proto::TrainJob job;
-    if (job.ParseFromString(spec.payload())) row->set_dataset(DescribeData(training::ResolveTrainConfig(job.config())));
+    if (job.ParseFromString(spec.payload())) row->set_dataset(DescribeData(ResolveTrainConfig(job.config())));
     const auto result = std::find_if(report.results().begin(), report.results().end(),
                                      [&](const proto::JobResult& r) { return r.job_id() == spec.job_id(); });
     if (result == report.results().end()) {

@@ -80,8 +80,8 @@ int main(int argc, char** argv) {
         config = gcl::training::ResolveTrainConfig(config);
       }
     }
-    // 0: every CPU (or $GCL_NUM_THREADS). The loader workers sleep through the heavy steps and keep up in
-    // stage 1 (docs/performance.md, "Threads").
+    // 0: every CPU (or $GCL_NUM_THREADS). The GAN and joint steps, most of a run, gain from the second core;
+    // the short stage-1 step loses ~20-30% beside the loader worker (docs/performance.md, "Threads").
     gcl::ConfigureThreads(threads);
     gcl::WarnIfSlowBlas();
     const gcl::training::TrainResult result =
